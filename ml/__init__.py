@@ -1,0 +1,46 @@
+"""ml: neural networks from the lecture to practice.
+
+Readable NumPy code whose lines follow the formulas, scikit-learn compatible estimators, and
+plots. ``from ml import plots`` gives the figures; everything else is re-exported here.
+"""
+
+from ml import datasets, functional, optim
+from ml.backend import array_namespace, check_random_state, to_numpy
+from ml.estimators import SoftmaxClassifier
+from ml.functional import (
+    cross_entropy,
+    cross_entropy_gradient,
+    get_activation,
+    label_binarize,
+    log_softmax,
+    one_hot,
+    softmax,
+)
+from ml.gradcheck import check_gradient, numerical_gradient
+from ml.optim import gradient_descent, random_local_search, random_search
+from ml.train import train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SoftmaxClassifier",
+    "array_namespace",
+    "check_gradient",
+    "check_random_state",
+    "cross_entropy",
+    "cross_entropy_gradient",
+    "datasets",
+    "functional",
+    "get_activation",
+    "gradient_descent",
+    "label_binarize",
+    "log_softmax",
+    "numerical_gradient",
+    "one_hot",
+    "optim",
+    "random_local_search",
+    "random_search",
+    "softmax",
+    "to_numpy",
+    "train",
+]

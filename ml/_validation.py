@@ -1,0 +1,45 @@
+"""Checks of arguments shared by every floor: each error names the argument and the problem."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def check_number(
+    name: str,
+    value,
+    *,
+    integer: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+):
+    """Return ``value`` if it is a real number (an int where ``integer``) within the bounds.
+
+    Raises ``TypeError`` for the wrong type and ``ValueError`` for a value out of range or NaN,
+    with a message such as ``max_iter must be an int >= 0; got -1.``
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an int" if integer else "a real number"
+        raise TypeError(f"{name} must be {what}; got {value!r} of type {type(value).__name__}.")
+    bounds = []
+    if low is not None:
+        bounds.append((">=" if low_inclusive else ">") + f" {low}")
+    if high is not None:
+        bounds.append(("<=" if high_inclusive else "<") + f" {high}")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if value != value or too_low or too_high:
+        what = "an int" if integer else "a number"
+        raise ValueError(f"{name} must be {what} {' and '.join(bounds)}; got {value!r}.")
+    return value
+
+
+def check_option(name: str, value, options):
+    """Return ``value`` if it is one of ``options``; otherwise a ValueError that lists them."""
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+    return value

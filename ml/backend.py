@@ -1,0 +1,68 @@
+"""The one place that knows what is library-specific: array namespaces, random numbers, devices.
+
+Numerical code elsewhere asks ``array_namespace(x)`` for the namespace of its inputs and calls
+``xp.exp``, ``xp.sum``, ... on it, so the same code runs on NumPy, PyTorch or CuPy arrays.
+NumPy stays the default and the fastest path on the CPU.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import array_api_compat
+import array_api_compat.numpy as numpy_namespace
+import numpy as np
+
+__all__ = ["array_namespace", "check_random_state", "sklearn_seed", "to_numpy"]
+
+
+def array_namespace(*arrays):
+    """Return the array-API namespace shared by ``arrays``; NumPy's for lists, tuples, scalars."""
+    arrays = [a for a in arrays if array_api_compat.is_array_api_obj(a)]
+    return array_api_compat.array_namespace(*arrays) if arrays else numpy_namespace
+
+
+def to_numpy(x) -> np.ndarray:
+    """Copy ``x`` from any array library (and any device) into a NumPy array."""
+    if isinstance(x, np.ndarray):
+        return x
+    if array_api_compat.is_torch_array(x):
+        return x.detach().cpu().numpy()
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """Turn ``random_state`` into a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        None gives fresh entropy; an int gives the same stream every time; a Generator is used
+        as it is (and advanced); a legacy RandomState seeds a new Generator from its stream.
+    """
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        if isinstance(random_state, numbers.Integral) and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer; got {random_state}.")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise TypeError(
+        "random_state must be None, an int, a numpy.random.Generator or a RandomState; "
+        f"got {type(random_state).__name__}."
+    )
+
+
+def sklearn_seed(random_state) -> int | None:
+    """An int or None for functions of scikit-learn that take a legacy ``random_state``.
+
+    Ints and None pass through unchanged, so ``random_state=0`` gives scikit-learn's own result;
+    a Generator gives an int drawn from it.
+    """
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        check_random_state(random_state)  # rejects negative seeds with a clear message
+        return random_state
+    return int(check_random_state(random_state).integers(np.iinfo(np.int32).max))

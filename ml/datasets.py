@@ -1,0 +1,184 @@
+"""Built-in data: generated toy problems, scikit-learn's digits, and MNIST from local IDX files.
+
+Nothing is downloaded. Every generator takes ``random_state`` and returns ``X, y`` with ``X`` of
+shape (n_samples, n_features) and integer labels ``y``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import sklearn.datasets
+
+from ml._validation import check_number
+from ml.backend import check_random_state, sklearn_seed
+
+__all__ = ["blobs", "circles", "load_digits", "load_mnist", "read_idx", "twospirals", "xor"]
+
+
+def twospirals(n_samples: int = 300, noise: float = 0.5, random_state=None):
+    """Two interleaved spirals, the lecture's example of data no linear classifier separates.
+
+    Parameters
+    ----------
+    n_samples : int
+        Points *per spiral*; ``X`` has ``2 * n_samples`` rows.
+    noise : float
+        Scale of the uniform noise added to each coordinate.
+    random_state : None, int or Generator
+
+    Returns
+    -------
+    X : ndarray of shape (2 * n_samples, 2)
+    y : ndarray of shape (2 * n_samples,), 0 for the first spiral and 1 for the second.
+
+    Notes
+    -----
+    The angle is ``t = sqrt(u) * 780 degrees`` with ``u ~ U(0, 1)``; the first spiral is
+    ``(-t cos t, t sin t)`` and the second its point reflection through the origin.
+    """
+    check_number("n_samples", n_samples, integer=True, low=1)
+    check_number("noise", noise, low=0)
+    rng = check_random_state(random_state)
+    t = np.sqrt(rng.random(n_samples)) * np.deg2rad(780)
+    spiral = np.column_stack([-np.cos(t) * t, np.sin(t) * t])
+    spiral += rng.random((n_samples, 2)) * noise
+    X = np.vstack([spiral, -spiral])
+    y = np.repeat([0, 1], n_samples)
+    return X, y
+
+
+def xor(n_samples: int = 400, noise: float = 0.0, random_state=None):
+    """Points in the square [-1, 1]^2 labelled ``(x_1 > 0) xor (x_2 > 0)``.
+
+    ``noise`` is the standard deviation of Gaussian noise added to the points after labelling.
+    """
+    check_number("n_samples", n_samples, integer=True, low=1)
+    check_number("noise", noise, low=0)
+    rng = check_random_state(random_state)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
+    return X + rng.normal(0, noise, size=X.shape) if noise else X, y
+
+
+def circles(n_samples: int = 400, noise: float = 0.1, factor: float = 0.5, random_state=None):
+    """A small circle (label 1) inside a large one (label 0); ``factor`` is their radius ratio."""
+    check_number("n_samples", n_samples, integer=True, low=2)
+    check_number("noise", noise, low=0)
+    check_number("factor", factor, low=0, high=1, low_inclusive=False, high_inclusive=False)
+    return sklearn.datasets.make_circles(
+        n_samples, noise=noise, factor=factor, random_state=sklearn_seed(random_state)
+    )
+
+
+def blobs(
+    n_samples: int = 1500,
+    n_classes: int = 3,
+    cluster_std: float = 0.3,
+    random_state=0,
+):
+    """The lecture's Gaussian blobs: ``n_classes`` centres drawn in the box (-5, 5)^2."""
+    check_number("n_samples", n_samples, integer=True, low=1)
+    check_number("n_classes", n_classes, integer=True, low=1)
+    check_number("cluster_std", cluster_std, low=0)
+    return sklearn.datasets.make_blobs(
+        n_samples=n_samples,
+        n_features=2,
+        centers=n_classes,
+        center_box=(-5, 5),
+        cluster_std=cluster_std,
+        random_state=sklearn_seed(random_state),
+    )
+
+
+def load_digits(*, images: bool = False):
+    """scikit-learn's 1797 handwritten digits, 8x8 pixels with values 0..16 (it ships with it).
+
+    Returns ``X`` of shape (1797, 64), or (1797, 8, 8) with ``images=True``, and labels 0..9.
+    """
+    digits = sklearn.datasets.load_digits()
+    return (digits.images if images else digits.data), digits.target
+
+
+# --- MNIST's IDX files ---------------------------------------------------------------------------
+
+_IDX_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one IDX file (optionally gzipped), the format MNIST is distributed in.
+
+    The header is two zero bytes, a type code, the number of dimensions ``d`` and ``d`` big-endian
+    uint32 sizes; the data follow in C order.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"path {str(path)!r} is not an IDX file: its magic number is wrong.")
+    ndim = data[3]
+    header_size = 4 + 4 * ndim
+    if len(data) < header_size:
+        raise ValueError(f"path {str(path)!r} is truncated: its header is incomplete.")
+    shape = tuple(int(s) for s in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) - header_size != expected:
+        raise ValueError(
+            f"path {str(path)!r} declares shape {shape} ({expected} bytes of data) but holds "
+            f"{len(data) - header_size} bytes."
+        )
+    return (
+        np.frombuffer(data, dtype, offset=header_size)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
+    )
+
+
+def load_mnist(path: str | os.PathLike, kind: str = "train"):
+    """Load MNIST (or Fashion-MNIST) from the IDX files in the folder ``path``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Folder holding ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte`` (for
+        ``kind="train"``) or ``t10k-...`` (for ``kind="test"``), each possibly ending in ``.gz``.
+    kind : {"train", "test"}
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 28, 28), uint8
+    y : ndarray of shape (n_samples,), int64
+    """
+    prefix = {"train": "train", "test": "t10k"}.get(kind)
+    if prefix is None:
+        raise ValueError(f"kind must be 'train' or 'test'; got {kind!r}.")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"path {str(folder)!r} is not a folder holding MNIST's IDX files.")
+    X = read_idx(_find(folder, f"{prefix}-images-idx3-ubyte"))
+    y = read_idx(_find(folder, f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
+    if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            f"The MNIST files in {str(folder)!r} do not fit together: images {X.shape}, "
+            f"labels {y.shape}."
+        )
+    return X, y
+
+
+def _find(folder: Path, name: str) -> Path:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"Neither {name} nor {name}.gz is in {str(folder)!r}.")

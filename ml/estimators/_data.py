@@ -1,0 +1,78 @@
+"""Validation of the data an estimator is given; every error names ``X`` or ``y``."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
+
+
+def _naming(name: str, error: Exception) -> Exception:
+    """The same exception, its message prefixed with ``name`` unless it already names it."""
+    message = str(error)
+    if re.search(rf"\b{name}\b", message):
+        return error
+    return type(error)(f"{name}: {message}")
+
+
+def check_X(estimator, X, *, reset: bool, dtype=np.float64) -> np.ndarray:
+    """Return ``X`` as a finite 2-D array of ``dtype`` of shape (n_samples, n_features).
+
+    Strings are refused, even numeric ones, as scikit-learn does.
+
+    With ``reset`` (in ``fit``) it records ``n_features_in_`` (and ``feature_names_in_`` for a
+    DataFrame) on the estimator; without it (in ``predict``) it checks ``X`` against them.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            f"X is a sparse matrix; {type(estimator).__name__} needs dense data: pass X.toarray()."
+        )
+    try:
+        shape = tuple(X.shape) if hasattr(X, "shape") else np.asarray(X).shape
+    except ValueError as error:
+        raise ValueError(f"X could not be read as an array: {error}") from error
+    if len(shape) != 2:
+        raise ValueError(
+            f"X must be a 2-D array of shape (n_samples, n_features); got a {len(shape)}-D array "
+            f"of shape {shape}. Reshape your data: X.reshape(-1, 1) for a single feature or "
+            "X.reshape(1, -1) for a single sample."
+        )
+    try:
+        X = validate_data(estimator, X, reset=reset, dtype="numeric")
+    except (ValueError, TypeError) as error:
+        raise _naming("X", error) from error
+    return X.astype(dtype, copy=False)
+
+
+def check_classification_y(estimator, y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(classes, y_index)``: the sorted distinct labels and each label's index in them.
+
+    ``y`` must be 1-D (a column vector is accepted with a warning), free of NaN, as long as ``X``
+    and hold at least two classes.
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
+    if sp.issparse(y):
+        raise TypeError("y is a sparse matrix; pass a 1-D array of labels.")
+    try:
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+    except (ValueError, TypeError) as error:
+        raise _naming("y", error) from error
+    if len(y) != n_samples:
+        raise ValueError(
+            f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
+        )
+    classes, y_index = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y holds one class only ({classes[0]!r}); a classifier needs at least 2 classes."
+        )
+    return classes, y_index

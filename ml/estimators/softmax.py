@@ -1,0 +1,218 @@
+"""The lecture's linear softmax classifier as a scikit-learn estimator."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from ml import optim
+from ml._validation import check_number, check_option
+from ml.backend import check_random_state
+from ml.estimators._data import check_classification_y, check_X
+from ml.functional import cross_entropy, cross_entropy_gradient, one_hot, softmax
+from ml.train import train
+
+_SOLVERS = ("sgd", "gradient_descent", "random_local_search", "random_search")
+
+
+class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
+    """Linear classifier ``q = softmax(X W + b)`` trained on the cross-entropy loss.
+
+    The loss is ``L = -1/n sum_i log q_{i, y_i} + alpha / (2 n) ||W||^2`` (the intercept is not
+    penalised), and its gradient with respect to the logits is ``(q - Y) / n``, so
+    ``dL/dW = X^T (q - Y) / n + alpha W / n``.
+
+    Parameters
+    ----------
+    solver : {"sgd", "gradient_descent", "random_local_search", "random_search"}
+        How the weights are found: minibatch stochastic gradient descent, or one of the lecture's
+        three searches over the whole training set (:mod:`ml.optim`).
+    alpha : float
+        Strength of the L2 penalty.
+    max_iter : int
+        Epochs for "sgd"; steps (each over the whole training set) for the other solvers.
+    learning_rate : float
+        Step size: the learning rate of "sgd" and "gradient_descent", and the standard deviation
+        of a random step for the two random searches.
+    batch_size : int or "auto"
+        Minibatch size of "sgd"; "auto" is ``min(200, n_samples)``.
+    tol : float
+        "sgd" stops once the epoch loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs.
+    n_iter_no_change : int
+        See ``tol``.
+    random_state : None, int or numpy.random.Generator
+        Seeds the initial weights, the shuffling and the random searches.
+    verbose : bool
+        Show a progress bar.
+    dtype : {"float32", "float64"}
+        Floating-point type of the training.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (n_classes, n_features)
+        Weights ``W^T``; a binary problem keeps both rows, as in the lecture.
+    intercept_ : ndarray of shape (n_classes,)
+    loss_curve_ : list of float
+        Training loss after each epoch (or step of a search).
+    n_iter_ : int
+        Epochs (or steps) run.
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        solver: str = "sgd",
+        alpha: float = 1e-4,
+        max_iter: int = 200,
+        learning_rate: float = 0.01,
+        batch_size: int | str = "auto",
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        random_state=None,
+        verbose: bool = False,
+        dtype: str = "float32",
+    ):
+        self.solver = solver
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.verbose = verbose
+        self.dtype = dtype
+
+    def fit(self, X, y):
+        """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``."""
+        self._check_params()
+        X = check_X(self, X, reset=True, dtype=self.dtype)
+        self.classes_, y_index = check_classification_y(self, y, X.shape[0])
+        Y = one_hot(y_index, len(self.classes_), dtype=X.dtype)
+        X_b = np.hstack([np.ones((X.shape[0], 1), X.dtype), X])  # the lecture's bias column
+        shape = (X_b.shape[1], len(self.classes_))
+        rng = check_random_state(self.random_state)
+        if self.solver == "sgd":
+            W = self._fit_sgd(X_b, Y, shape, rng)
+        else:
+            W = self._fit_search(X_b, Y, shape, rng)
+        self.intercept_, self.coef_ = W[0], W[1:].T
+        return self
+
+    def _loss(self, W, X_b, Y):
+        penalty = 0.5 * self.alpha * np.sum(W[1:] ** 2) / X_b.shape[0]
+        return float(cross_entropy(X_b @ W, Y)) + penalty
+
+    def _gradient(self, W, X_b, Y):
+        dW = X_b.T @ cross_entropy_gradient(X_b @ W, Y)
+        dW[1:] += self.alpha * W[1:] / X_b.shape[0]
+        return dW
+
+    def _fit_sgd(self, X_b, Y, shape, rng):
+        W = rng.normal(0, self.learning_rate, size=shape).astype(X_b.dtype)
+
+        def step(X_batch, Y_batch):
+            W[...] -= self.learning_rate * self._gradient(W, X_batch, Y_batch)
+            return self._loss(W, X_batch, Y_batch)
+
+        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X_b.shape[0])
+        result = train(
+            step,
+            X_b,
+            Y,
+            max_iter=self.max_iter,
+            batch_size=batch_size,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            random_state=rng,
+            verbose=self.verbose,
+            desc="SoftmaxClassifier",
+        )
+        self.loss_curve_, self.n_iter_ = result.loss_curve, result.n_iter
+        if not result.converged and self.max_iter > 0:
+            _warn_not_converged(self.max_iter)
+        return W
+
+    def _fit_search(self, X_b, Y, shape, rng):
+        def loss(W):
+            return self._loss(W, X_b, Y)
+
+        options = dict(
+            max_iter=self.max_iter,
+            step_size=self.learning_rate,
+            random_state=rng,
+            verbose=self.verbose,
+        )
+        if self.solver == "gradient_descent":
+            result = optim.gradient_descent(
+                loss, lambda W: self._gradient(W, X_b, Y), shape, **options
+            )
+        else:
+            result = getattr(optim, self.solver)(loss, shape, **options)
+        self.loss_curve_, self.n_iter_ = list(result.losses), self.max_iter
+        return result.W.astype(X_b.dtype)
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = check_X(self, X, reset=False, dtype=self.coef_.dtype)
+        return X @ self.coef_.T + self.intercept_
+
+    def decision_function(self, X):
+        """The logits ``f = X W + b``, of shape (n_samples, n_classes).
+
+        For two classes, scikit-learn's convention: the difference ``f_1 - f_0`` of shape
+        (n_samples,), positive where ``classes_[1]`` is predicted.
+        """
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+
+    def predict_proba(self, X):
+        """Class probabilities ``softmax(X W + b)``, of shape (n_samples, n_classes)."""
+        return softmax(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Logarithms of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row of ``X``."""
+        index = np.argmax(self._logits(X), axis=1)
+        return self.classes_[index]
+
+    def _check_params(self):
+        check_option("solver", self.solver, _SOLVERS)
+        check_number("alpha", self.alpha, low=0)
+        check_number("max_iter", self.max_iter, integer=True, low=0)
+        check_number("learning_rate", self.learning_rate, low=0, low_inclusive=False)
+        if self.batch_size != "auto":
+            check_number("batch_size", self.batch_size, integer=True, low=1)
+        check_number("tol", self.tol, low=0)
+        check_number("n_iter_no_change", self.n_iter_no_change, integer=True, low=1)
+        check_option(
+            "dtype",
+            str(np.dtype(self.dtype)) if _is_dtype(self.dtype) else self.dtype,
+            ("float32", "float64"),
+        )
+
+
+def _is_dtype(value) -> bool:
+    try:
+        np.dtype(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _warn_not_converged(max_iter):
+    warnings.warn(
+        f"Stochastic gradient descent reached max_iter={max_iter} before the loss converged; "
+        "raise max_iter or the learning rate.",
+        ConvergenceWarning,
+        stacklevel=4,  # the user's call of fit
+    )

@@ -1,0 +1,146 @@
+"""Ways to minimise a loss ``L(W)`` of a weight matrix: the lecture's three searches.
+
+``random_search`` draws a fresh random ``W`` each step and keeps the best; ``random_local_search``
+(the lecture's "random descent") steps from the best ``W`` so far in a random direction; and
+``gradient_descent`` follows the analytic gradient, ``W <- W - step_size * dL/dW``.
+Each returns the loss after every step and the best weights it saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from ml._progress import progress
+from ml._validation import check_number
+from ml.backend import check_random_state
+
+__all__ = ["SearchResult", "gradient_descent", "random_local_search", "random_search"]
+
+Loss = Callable[[np.ndarray], float]
+
+
+class SearchResult(NamedTuple):
+    """What a search returns: unpack it as ``losses, W = random_search(...)``."""
+
+    losses: np.ndarray
+    """Loss after each of the ``max_iter`` steps."""
+    W: np.ndarray
+    """The weights with the lowest loss seen."""
+
+
+def random_search(
+    loss: Loss,
+    shape: tuple[int, ...],
+    *,
+    max_iter: int = 1000,
+    step_size: float = 0.01,
+    random_state=None,
+    verbose: bool = True,
+) -> SearchResult:
+    """Try ``max_iter`` independent random matrices ``W ~ N(0, step_size^2)``; keep the best.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(W)`` returns the scalar loss of a weight matrix, e.g.
+        ``lambda W: cross_entropy(X @ W, Y)``.
+    shape : tuple of int
+        Shape of ``W``, e.g. ``(n_features + 1, n_classes)``.
+    max_iter : int
+        Number of candidates tried.
+    step_size : float
+        Standard deviation of the entries of each candidate.
+    random_state : None, int or Generator
+        Seeds the candidates; the same seed gives the same search.
+    verbose : bool
+        Show a tqdm progress bar.
+    """
+    max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
+    W = rng.normal(0, step_size, size=shape)
+
+    def propose(W):
+        return rng.normal(0, step_size, size=shape)
+
+    return _keep_best(loss, propose, W, max_iter, verbose, "random search")
+
+
+def random_local_search(
+    loss: Loss,
+    shape: tuple[int, ...],
+    *,
+    max_iter: int = 1000,
+    step_size: float = 0.01,
+    random_state=None,
+    verbose: bool = True,
+) -> SearchResult:
+    """Step from the best ``W`` so far to ``W_new ~ N(W, step_size^2)``; move there if it is better.
+
+    The lecture calls this "random descent": a local search in a random direction. Parameters as
+    in :func:`random_search`; ``step_size`` is the standard deviation of each step.
+    """
+    max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
+    W = rng.normal(size=shape) * step_size
+
+    def propose(W):
+        return rng.normal(W, step_size)
+
+    return _keep_best(loss, propose, W, max_iter, verbose, "random local search")
+
+
+def gradient_descent(
+    loss: Loss,
+    gradient: Callable[[np.ndarray], np.ndarray],
+    shape: tuple[int, ...],
+    *,
+    max_iter: int = 1000,
+    step_size: float = 0.01,
+    random_state=None,
+    verbose: bool = True,
+) -> SearchResult:
+    """Follow the analytic gradient: ``W <- W - step_size * gradient(W)``.
+
+    Starts from ``W ~ N(0, step_size^2)``; ``step_size`` is the learning rate. ``gradient(W)``
+    returns ``dL/dW``, for the softmax classifier ``X^T (softmax(X W) - Y) / n``. Other parameters
+    as in :func:`random_search`.
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss becomes NaN or infinite: the step size is then too large.
+    """
+    max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
+    W = rng.normal(0, step_size, size=shape)
+    best_W, best_loss, losses = W, np.inf, []
+    for i in progress(range(max_iter), verbose=verbose, desc="gradient descent"):
+        W = W - step_size * gradient(W)
+        loss_new = float(loss(W))
+        if not np.isfinite(loss_new):
+            raise FloatingPointError(
+                f"The loss became {loss_new} at iteration {i + 1} of gradient descent; "
+                f"step_size={step_size} is probably too large."
+            )
+        losses.append(loss_new)
+        if loss_new < best_loss:
+            best_W, best_loss = W, loss_new
+    return SearchResult(np.asarray(losses), best_W)
+
+
+def _keep_best(loss, propose, W, max_iter, verbose, desc):
+    """Propose ``W_new = propose(W)`` ``max_iter`` times; move to it whenever its loss is lower."""
+    best_loss, losses = np.inf, []
+    for _ in progress(range(max_iter), verbose=verbose, desc=desc):
+        W_new = propose(W)
+        loss_new = float(loss(W_new))
+        losses.append(loss_new)
+        if loss_new < best_loss:
+            W, best_loss = W_new, loss_new
+    return SearchResult(np.asarray(losses), W)
+
+
+def _check_search(max_iter, step_size, random_state):
+    check_number("max_iter", max_iter, integer=True, low=0)
+    check_number("step_size", step_size, low=0, low_inclusive=False)
+    return max_iter, step_size, check_random_state(random_state)

@@ -1,0 +1,194 @@
+"""Figures for everything people would rather look at than read.
+
+Every ``plot_*`` function draws on the Axes it is given (a new one when ``ax`` is None) and
+returns it, so figures compose. ``from ml import plots`` is what the lecture does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap, to_hex
+
+from ml.datasets import twospirals
+from ml.functional import get_activation
+
+__all__ = [
+    "create_discrete_colormap",
+    "plot_activations",
+    "plot_decision_regions",
+    "plot_digits",
+    "plot_loss_curves",
+    "set_plot_style",
+    "twospirals",
+]
+
+# Ten colours that stay apart from each other, also for most colour-blind readers.
+_PALETTE = [
+    "#4477aa",
+    "#ee6677",
+    "#228833",
+    "#ccbb44",
+    "#66ccee",
+    "#aa3377",
+    "#bbbbbb",
+    "#ee8866",
+    "#332288",
+    "#117733",
+]
+
+
+def set_plot_style() -> None:
+    """A clean house style for matplotlib: white background, light grid, no top/right spines,
+    readable font sizes and the discrete palette of :func:`create_discrete_colormap`."""
+    plt.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.4),
+            "figure.dpi": 100,
+            "savefig.dpi": 120,
+            "savefig.bbox": "tight",
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 13,
+            "axes.labelsize": 11,
+            "legend.frameon": False,
+            "image.cmap": "viridis",
+            "axes.prop_cycle": plt.cycler(color=_PALETTE),
+        }
+    )
+
+
+def create_discrete_colormap(n: int) -> ListedColormap:
+    """A colormap of ``n`` distinct colours, one per class.
+
+    Use it with ``norm = plt.Normalize(-0.5, n - 0.5)``: ``cmap(norm(k))`` is the colour of class k.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive int; got {n!r}.")
+    if n <= len(_PALETTE):
+        colors = _PALETTE[:n]
+    else:
+        colors = [to_hex(c) for c in plt.get_cmap("hsv")(np.linspace(0, 1, n, endpoint=False))]
+    return ListedColormap(colors, name=f"discrete_{n}")
+
+
+def _axes(ax):
+    return plt.figure().add_subplot() if ax is None else ax
+
+
+def plot_decision_regions(model, X, y=None, *, ax=None, resolution: int = 200, margin=0.5):
+    """Colour the plane by the class ``model.predict`` gives each point, and scatter ``X`` on it.
+
+    Parameters
+    ----------
+    model : fitted classifier on two features
+    X : array of shape (n_samples, 2)
+    y : array of shape (n_samples,), optional
+        True labels, drawn as the points' colours.
+    resolution : int
+        Grid points per axis.
+    margin : float
+        Space around the data, in the data's units.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n_samples, 2) to be drawn; got {X.shape}.")
+    ax = _axes(ax)
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        classes = np.unique(y if y is not None else model.predict(X))
+    n = len(classes)
+    cmap, norm = create_discrete_colormap(n), plt.Normalize(-0.5, n - 0.5)
+    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    Z = np.searchsorted(classes, model.predict(np.column_stack([xx.ravel(), yy.ravel()])))
+    ax.contourf(xx, yy, Z.reshape(xx.shape), levels=np.arange(n + 1) - 0.5, cmap=cmap, alpha=0.3)
+    colors = "k" if y is None else cmap(norm(np.searchsorted(classes, np.asarray(y))))
+    ax.scatter(X[:, 0], X[:, 1], c=colors, s=12, edgecolors="white", linewidths=0.3)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Sequence[float]] | Sequence[float],
+    *,
+    ax=None,
+    title: str = "Cross Entropy Loss",
+    xlabel: str = "Iterations",
+    ylabel: str = "Loss Function",
+    marker: str = ".",
+):
+    """The lecture's loss-per-iteration figure, e.g. random local search against gradient descent.
+
+    ``curves`` maps a label to a loss history (one legend entry each), or is a single history.
+    """
+    ax = _axes(ax)
+    named = curves.items() if isinstance(curves, Mapping) else [(None, curves)]
+    for label, losses in named:
+        ax.plot(np.asarray(losses, dtype=float), marker, label=label, markersize=3)
+    if isinstance(curves, Mapping):
+        ax.legend()
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return ax
+
+
+def plot_activations(
+    names: Sequence[str] = ("sigmoid", "tanh", "relu", "softplus"), *, ax=None, x=None
+):
+    """Each activation ``g`` (solid) with its derivative ``g'`` (dashed, same colour)."""
+    ax = _axes(ax)
+    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
+    for name, color in zip(names, _PALETTE * 2, strict=False):
+        activation = get_activation(name)
+        ax.plot(x, activation.function(x), color=color, label=activation.name)
+        ax.plot(x, activation.gradient(x), color=color, ls="--", label=f"{activation.name}'")
+    ax.spines["left"].set_position(("data", 0.0))
+    ax.spines["bottom"].set_position(("data", 0.0))
+    ax.legend(ncols=2, fontsize="small")
+    ax.set_title("Activation functions (solid) and their derivatives (dashed)")
+    return ax
+
+
+def plot_digits(images, labels=None, *, predictions=None, ax=None, n_cols: int = 10):
+    """Tile images (rows of 64 pixels or 8x8 arrays) into one picture, captioned with labels.
+
+    With ``predictions`` each caption shows the prediction, green where it equals the label and
+    red where it does not.
+    """
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"images of {images.shape[1]} pixels are not square; pass (n, h, w).")
+        images = images.reshape(-1, side, side)
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(f"images must have shape (n, h, w) or (n, h*w); got {images.shape}.")
+    n, h, w = images.shape
+    n_cols = min(n_cols, n)
+    n_rows = -(-n // n_cols)
+    canvas = np.full((n_rows * (h + 1), n_cols * (w + 1)), np.nan)
+    for i, image in enumerate(images):
+        r, c = divmod(i, n_cols)
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
+    ax = _axes(ax)
+    ax.imshow(canvas, cmap="gray_r", interpolation="nearest")
+    ax.axis("off")
+    captions = predictions if predictions is not None else labels
+    for i in range(n if captions is not None else 0):
+        r, c = divmod(i, n_cols)
+        ok = predictions is None or labels is None or predictions[i] == labels[i]
+        ax.text(
+            c * (w + 1),
+            r * (h + 1),
+            str(captions[i]),
+            fontsize=7,
+            va="top",
+            color="tab:green" if ok else "tab:red",
+        )
+    return ax

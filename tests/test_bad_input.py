@@ -1,0 +1,94 @@
+"""Bad input gets a ValueError or TypeError whose message names the argument and the problem."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import ml
+from ml import SoftmaxClassifier
+
+X_GOOD = np.random.default_rng(0).normal(size=(20, 3))
+Y_GOOD = np.arange(20) % 2
+
+
+def _with(value, index=(0, 0)):
+    X = X_GOOD.copy()
+    X[index] = value
+    return X
+
+
+FIT_CASES = {
+    "nan in X": (_with(np.nan), Y_GOOD, ValueError, "X contains NaN"),
+    "inf in X": (_with(np.inf), Y_GOOD, ValueError, "X contains infinity"),
+    "1-D X": (X_GOOD[:, 0], Y_GOOD, ValueError, "X must be a 2-D array.*got a 1-D array"),
+    "3-D X": (X_GOOD.reshape(20, 3, 1), Y_GOOD, ValueError, "X must be a 2-D.*got a 3-D"),
+    "X and y of different lengths": (
+        X_GOOD,
+        Y_GOOD[:-1],
+        ValueError,
+        "different numbers of samples: 20 rows in X, 19 in y",
+    ),
+    "a single class": (X_GOOD, np.zeros(20), ValueError, "y holds one class only"),
+    "strings in X": (X_GOOD.astype(str), Y_GOOD, ValueError, "X: .*strings"),
+    "words in an object X": (
+        np.array([["a", 1.0]] * 20, dtype=object),
+        Y_GOOD,
+        ValueError,
+        "X: could not convert string to float",
+    ),
+    "complex X": (X_GOOD + 1j, Y_GOOD, ValueError, "X: Complex data not supported"),
+    "empty X": (X_GOOD[:0], Y_GOOD[:0], ValueError, "X: Found array with 0 sample"),
+    "sparse X": (sp.csr_matrix(X_GOOD), Y_GOOD, TypeError, "X is a sparse matrix"),
+    "ragged X": ([[1.0, 2.0], [3.0]], [0, 1], ValueError, "X could not be read as an array"),
+    "nan in y": (X_GOOD, np.where(Y_GOOD == 0, np.nan, 1.0), ValueError, "y"),
+    "continuous y": (X_GOOD, np.linspace(0, 1, 20), ValueError, "y: Unknown label type"),
+    "missing y": (X_GOOD, None, ValueError, "requires y to be passed"),
+}
+
+
+@pytest.mark.parametrize("case", FIT_CASES)
+def test_fit_rejects(case):
+    X, y, error, match = FIT_CASES[case]
+    with pytest.raises(error, match=match):
+        SoftmaxClassifier(max_iter=1).fit(X, y)
+
+
+PARAM_CASES = {
+    "negative max_iter": ({"max_iter": -1}, ValueError, "max_iter must be an int >= 0; got -1"),
+    "float max_iter": ({"max_iter": 1.5}, TypeError, "max_iter must be an int"),
+    "negative learning_rate": ({"learning_rate": -0.1}, ValueError, "learning_rate must be"),
+    "zero learning_rate": ({"learning_rate": 0.0}, ValueError, "learning_rate must be"),
+    "nan learning_rate": ({"learning_rate": float("nan")}, ValueError, "learning_rate"),
+    "negative alpha": ({"alpha": -1.0}, ValueError, "alpha must be a number >= 0"),
+    "unknown solver": ({"solver": "adam"}, ValueError, "solver must be one of"),
+    "zero batch_size": ({"batch_size": 0}, ValueError, "batch_size must be an int >= 1"),
+    "text batch_size": ({"batch_size": "big"}, TypeError, "batch_size"),
+    "negative tol": ({"tol": -1e-3}, ValueError, "tol"),
+    "zero n_iter_no_change": ({"n_iter_no_change": 0}, ValueError, "n_iter_no_change"),
+    "int dtype": ({"dtype": "int32"}, ValueError, "dtype must be one of 'float32', 'float64'"),
+    "negative random_state": ({"random_state": -1}, ValueError, "random_state"),
+}
+
+
+@pytest.mark.parametrize("case", PARAM_CASES)
+def test_fit_rejects_bad_hyper_parameters(case):
+    params, error, match = PARAM_CASES[case]
+    with pytest.raises(error, match=match):
+        SoftmaxClassifier(**params).fit(X_GOOD, Y_GOOD)
+
+
+def test_predict_rejects_the_wrong_number_of_features():
+    model = SoftmaxClassifier(max_iter=1).fit(X_GOOD, Y_GOOD)
+    with pytest.raises(ValueError, match="X has 2 features, but SoftmaxClassifier is expecting 3"):
+        model.predict(X_GOOD[:, :2])
+    with pytest.raises(ValueError, match="X contains NaN"):
+        model.predict_proba(_with(np.nan))
+
+
+def test_functions_reject_bad_arguments():
+    with pytest.raises(ValueError, match="n_classes must be a positive int of at least"):
+        ml.label_binarize([0, 1, 5], 3)
+    with pytest.raises(ValueError, match="step_size must be a number > 0; got -1"):
+        ml.random_local_search(lambda W: 0.0, (2, 2), step_size=-1, verbose=False)
+    with pytest.raises(ValueError, match="max_iter must be an int >= 0; got -5"):
+        ml.gradient_descent(lambda W: 0.0, lambda W: W, (2, 2), max_iter=-5, verbose=False)

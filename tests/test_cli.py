@@ -1,0 +1,65 @@
+import subprocess
+import sys
+
+import pytest
+
+from ml.cli import main
+
+FIGURES = [
+    "activations.png",
+    "blobs_softmax.png",
+    "digits_predictions.png",
+    "loss_curves.png",
+    "spirals_softmax.png",
+]
+
+
+def test_demo_prints_results_and_writes_figures(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "softmax classifier (SGD)" in printed and "test" in printed
+    assert "gradient descent" in printed and str(tmp_path) in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == FIGURES
+    for name in FIGURES:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_writes_loss_curve_and_regions(tmp_path, capsys):
+    args = [
+        "train",
+        "--data",
+        "spirals",
+        "--max-iter",
+        "20",
+        "--learning-rate",
+        "0.1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    assert "softmax on spirals" in capsys.readouterr().out
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "spirals_softmax_loss.png",
+        "spirals_softmax_regions.png",
+    }
+
+
+def test_bad_hyper_parameter_is_reported(tmp_path):
+    with pytest.raises(ValueError, match="learning_rate must be"):
+        main(["train", "--learning-rate", "-1", "--out", str(tmp_path)])
+
+
+def test_python_dash_m_ml_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "demo" in result.stdout and "train" in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "train", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--learning-rate" in result.stdout and "--data" in result.stdout
+
+
+def test_unknown_command_fails_with_usage():
+    result = subprocess.run([sys.executable, "-m", "ml", "fly"], capture_output=True, text=True)
+    assert result.returncode == 2 and "invalid choice" in result.stderr

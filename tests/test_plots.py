@@ -1,0 +1,100 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import ListedColormap, to_hex
+
+from ml import SoftmaxClassifier, datasets, plots
+
+
+def test_set_plot_style_changes_rcparams():
+    plt.rcdefaults()
+    plots.set_plot_style()
+    assert plt.rcParams["axes.spines.top"] is False and plt.rcParams["axes.grid"] is True
+    assert plt.rcParams["axes.prop_cycle"].by_key()["color"][0] == plots._PALETTE[0]
+    plt.rcdefaults()
+
+
+@pytest.mark.parametrize("n", [1, 3, 10, 25])
+def test_discrete_colormap_has_n_distinct_colours(n):
+    cmap = plots.create_discrete_colormap(n)
+    assert isinstance(cmap, ListedColormap) and cmap.N == n
+    norm = plt.Normalize(-0.5, n - 0.5)
+    colours = [to_hex(cmap(norm(k))) for k in range(n)]
+    assert len(set(colours)) == n
+    assert colours == [to_hex(c) for c in cmap.colors]
+
+
+def test_discrete_colormap_rejects_bad_n():
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        plots.create_discrete_colormap(0)
+
+
+def test_plots_reexports_the_lectures_twospirals():
+    X, y = plots.twospirals(n_samples=300)
+    assert X.shape == (600, 2)
+
+
+def test_decision_regions_cover_the_data_and_colour_by_prediction():
+    X, y = datasets.blobs(n_samples=300)
+    model = SoftmaxClassifier(learning_rate=0.1, random_state=0).fit(X, y)
+    fig, ax = plt.subplots()
+    assert plots.plot_decision_regions(model, X, y, ax=ax, resolution=50) is ax
+    regions, points = ax.collections
+    assert len(points.get_offsets()) == 300
+    lower, upper = (
+        np.min([p.vertices.min(0) for p in regions.get_paths()], axis=0),
+        np.max([p.vertices.max(0) for p in regions.get_paths()], axis=0),
+    )
+    np.testing.assert_allclose(lower, X.min(0) - 0.5)
+    np.testing.assert_allclose(upper, X.max(0) + 0.5)
+    cmap = plots.create_discrete_colormap(3)
+    expected = cmap(plt.Normalize(-0.5, 2.5)(y))
+    np.testing.assert_allclose(points.get_facecolors(), expected)
+
+
+def test_decision_regions_need_two_features():
+    X, y = datasets.load_digits()
+    with pytest.raises(ValueError, match="X must have shape \\(n_samples, 2\\)"):
+        plots.plot_decision_regions(None, X, y)
+
+
+def test_loss_curves_draw_one_labelled_line_each():
+    ax = plots.plot_loss_curves({"random descent": [3, 2, 1.5], "gradient descent": [3, 1, 0.5]})
+    assert [line.get_label() for line in ax.get_lines()] == ["random descent", "gradient descent"]
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [3, 1, 0.5])
+    assert ax.get_title() == "Cross Entropy Loss" and ax.get_xlabel() == "Iterations"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "random descent",
+        "gradient descent",
+    ]
+    single = plots.plot_loss_curves([1.0, 0.5])
+    assert len(single.get_lines()) == 1 and single.get_legend() is None
+
+
+def test_activations_plot_each_function_and_dashed_derivative():
+    ax = plots.plot_activations(["relu", "sigmoid"])
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["relu", "relu'", "sigmoid", "sigmoid'"]
+    assert [line.get_linestyle() for line in lines] == ["-", "--", "-", "--"]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    x = lines[0].get_xdata()
+    np.testing.assert_allclose(lines[1].get_ydata(), (x > 0).astype(float))
+    np.testing.assert_allclose(lines[2].get_ydata(), 1 / (1 + np.exp(-x)))
+
+
+def test_digits_are_tiled_and_captioned():
+    X, y = datasets.load_digits()
+    wrong = y[:12].copy()
+    wrong[3] = (wrong[3] + 1) % 10
+    ax = plots.plot_digits(X[:12], y[:12], predictions=wrong, n_cols=5)
+    (image,) = ax.get_images()
+    assert image.get_array().shape == (3 * 9, 5 * 9)
+    np.testing.assert_array_equal(image.get_array()[:8, :8], X[0].reshape(8, 8))
+    texts = ax.texts
+    assert [t.get_text() for t in texts] == [str(v) for v in wrong]
+    assert texts[3].get_color() == "tab:red" and texts[0].get_color() == "tab:green"
+
+
+def test_digits_reject_non_square_rows():
+    with pytest.raises(ValueError, match="not square"):
+        plots.plot_digits(np.zeros((2, 10)))

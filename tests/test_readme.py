@@ -1,0 +1,27 @@
+"""The README's Python examples run as written, in order, and its set-up commands exist."""
+
+import re
+from pathlib import Path
+
+README = (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert len(blocks) >= 3
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["model"].score(namespace["X_test"], namespace["y_test"]) > 0.95
+    assert namespace["losses"][-1] < namespace["losses_random"][-1]
+
+
+def test_readme_has_the_two_set_up_commands_that_ci_runs():
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
+    for command in [
+        "pip install . && python -m ml demo",
+        'pip install ".[test]" && python -m pytest',
+    ]:
+        assert f"\n{command}\n" in README
+        assert command in ci
