@@ -4,9 +4,9 @@ Readable NumPy code whose lines follow the formulas, scikit-learn compatible est
 plots. ``from ml import plots`` gives the figures; everything else is re-exported here.
 """
 
-from ml import datasets, functional, optim
+from ml import datasets, functional, nn, optim
 from ml.backend import array_namespace, check_random_state, to_numpy
-from ml.estimators import SoftmaxClassifier
+from ml.estimators import MLPClassifier, MLPRegressor, SoftmaxClassifier
 from ml.functional import (
     cross_entropy,
     cross_entropy_gradient,
@@ -23,6 +23,8 @@ from ml.train import train
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLPClassifier",
+    "MLPRegressor",
     "SoftmaxClassifier",
     "array_namespace",
     "check_gradient",
@@ -35,6 +37,7 @@ __all__ = [
     "gradient_descent",
     "label_binarize",
     "log_softmax",
+    "nn",
     "numerical_gradient",
     "one_hot",
     "optim",

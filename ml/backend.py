@@ -13,13 +13,19 @@ import array_api_compat
 import array_api_compat.numpy as numpy_namespace
 import numpy as np
 
-__all__ = ["array_namespace", "check_random_state", "sklearn_seed", "to_numpy"]
+__all__ = ["array_namespace", "as_array", "check_random_state", "sklearn_seed", "to_numpy"]
 
 
 def array_namespace(*arrays):
     """Return the array-API namespace shared by ``arrays``; NumPy's for lists, tuples, scalars."""
     arrays = [a for a in arrays if array_api_compat.is_array_api_obj(a)]
     return array_api_compat.array_namespace(*arrays) if arrays else numpy_namespace
+
+
+def as_array(x):
+    """Return ``(xp, x)``: the namespace of ``x`` and ``x`` as an array of it (lists -> NumPy)."""
+    xp = array_namespace(x)
+    return xp, xp.asarray(x)
 
 
 def to_numpy(x) -> np.ndarray:

@@ -1,29 +1,63 @@
-"""The minibatch training loop: epochs of shuffled minibatches, a loss curve, a stopping rule.
+"""The minibatch training loop: epochs of shuffled minibatches, history, stopping rules, callbacks.
 
-The loop knows nothing about the model. It calls ``step(X_batch, Y_batch)``, which computes the
-loss and its gradient on the batch, updates the parameters and returns the batch's loss.
+The loop knows nothing about the model. ``step(X_batch, Y_batch, w_batch)`` computes the loss and
+its gradient on a batch, updates the parameters in place and returns the batch's loss; ``params``
+are those parameter arrays, which the loop copies to keep the best and the last finite weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import NamedTuple
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ml._progress import progress
 from ml.backend import check_random_state
 
-__all__ = ["TrainResult", "minibatches", "train"]
+__all__ = ["Callback", "History", "TrainResult", "minibatches", "train"]
 
 
-class TrainResult(NamedTuple):
-    loss_curve: list[float]
-    """Mean training loss of each epoch."""
+class Callback:
+    """Hooks into training; override any of them. ``model`` is the estimator being trained.
+
+    ``on_epoch_end`` may return True to stop training (the stop counts as converged).
+    """
+
+    def on_train_begin(self, model) -> None: ...
+
+    def on_epoch_begin(self, model, epoch: int) -> None: ...
+
+    def on_batch_end(self, model, batch: int, loss: float) -> None: ...
+
+    def on_epoch_end(self, model, epoch: int, history: History) -> bool | None: ...
+
+    def on_train_end(self, model, history: History) -> None: ...
+
+
+@dataclass
+class History:
+    """Per-epoch records: training loss, validation loss and score (when validating), rate."""
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_score: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+
+
+@dataclass
+class TrainResult:
+    history: History
     n_iter: int
-    """Number of epochs run."""
+    """Epochs run."""
+    samples_seen: int
     converged: bool
-    """True when training stopped because the loss stopped improving, not at ``max_iter``."""
+    """True when a stopping rule ended training before ``max_iter``."""
+    interrupted: bool
+    """True when Ctrl-C ended training."""
+    best_loss: float
+    best_score: float | None
 
 
 def minibatches(n_samples: int, batch_size: int, rng=None) -> Iterator[np.ndarray]:
@@ -37,48 +71,138 @@ def minibatches(n_samples: int, batch_size: int, rng=None) -> Iterator[np.ndarra
 
 
 def train(
-    step: Callable[[np.ndarray, np.ndarray], float],
+    step: Callable,
     X,
     Y,
     *,
+    params: Sequence[np.ndarray] = (),
     max_iter: int,
     batch_size: int,
-    tol: float = 1e-4,
-    n_iter_no_change: int = 10,
+    sample_weight=None,
     shuffle: bool = True,
     random_state=None,
+    tol: float = 1e-4,
+    n_iter_no_change: int = 10,
+    validate: Callable[[], tuple[float, float]] | None = None,
+    optimizer=None,
+    schedule=None,
+    callbacks: Sequence[Callback] = (),
+    model=None,
     verbose: bool = False,
     desc: str = "training",
 ) -> TrainResult:
-    """Run up to ``max_iter`` epochs of ``step`` over shuffled minibatches of ``(X, Y)``.
+    """Run up to ``max_iter`` epochs of ``step`` over (shuffled) minibatches of ``(X, Y)``.
 
-    Training stops early once the epoch loss has not fallen below ``best_loss - tol`` for
-    ``n_iter_no_change`` epochs in a row (scikit-learn's rule for ``MLPClassifier``).
+    Stopping follows scikit-learn's ``MLPClassifier``: without ``validate`` an epoch improves when
+    its loss falls below ``best_loss - tol``; with ``validate()`` (which returns the validation
+    loss and score) when the score rises above ``best_score + tol``. After more than
+    ``n_iter_no_change`` epochs without improvement the ``schedule`` may lower the learning rate
+    and go on ("adaptive"); otherwise training stops. With ``validate`` the weights of the best
+    validation score are restored at the end.
 
-    Raises
-    ------
-    FloatingPointError
-        If an epoch's loss is NaN or infinite, which almost always means the learning rate is
-        too large.
+    Ctrl-C stops training with a warning and the best weights so far in ``params``. A NaN or
+    infinite loss restores the weights of the start of that epoch and raises FloatingPointError.
     """
     rng = check_random_state(random_state) if shuffle else None
-    n_samples = X.shape[0]
-    curve, best_loss, stale = [], np.inf, 0
-    epochs = progress(range(max_iter), verbose=verbose, desc=desc, unit="epoch")
-    for epoch in epochs:
-        total = 0.0
-        for batch in minibatches(n_samples, batch_size, rng):
-            total += float(step(X[batch], Y[batch])) * len(batch)
-        loss = total / n_samples
+    n_samples, history = X.shape[0], History()
+    best_loss, best_score, stale, samples_seen = np.inf, -np.inf, 0, 0
+    best_params = None
+    converged = interrupted = False
+    for callback in callbacks:
+        callback.on_train_begin(model)
+    epochs = progress(range(1, max_iter + 1), verbose=verbose, desc=desc, unit="epoch")
+    epoch = 0
+    try:
+        for epoch in epochs:
+            last_finite = [p.copy() for p in params]
+            for callback in callbacks:
+                callback.on_epoch_begin(model, epoch)
+            loss = _run_epoch(step, X, Y, sample_weight, batch_size, rng, callbacks, model)
+            if not np.isfinite(loss):
+                _restore(params, last_finite)
+                raise FloatingPointError(_divergence_message(loss, epoch, optimizer))
+            samples_seen += n_samples
+            history.loss.append(loss)
+            history.learning_rate.append(getattr(optimizer, "learning_rate", np.nan))
+            if validate is not None:
+                val_loss, val_score = validate()
+                history.val_loss.append(val_loss)
+                history.val_score.append(val_score)
+                improved = val_score > best_score
+                stale = stale + 1 if val_score < best_score + tol else 0
+                best_score = max(best_score, val_score)
+            else:
+                improved = loss < best_loss
+                stale = stale + 1 if loss > best_loss - tol else 0
+            best_loss = min(best_loss, loss)
+            if improved:
+                best_params = [p.copy() for p in params]
+            epochs.set_postfix(_postfix(history), refresh=False)
+            if schedule is not None and optimizer is not None:
+                optimizer.learning_rate = schedule.epoch_end(epoch, samples_seen)
+            stop = any([bool(c.on_epoch_end(model, epoch, history)) for c in callbacks])
+            if stale > n_iter_no_change:
+                if schedule is not None and schedule.plateau():
+                    optimizer.learning_rate, stale = schedule.learning_rate, 0
+                else:
+                    stop = True
+            if stop:
+                converged = True
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        _restore(params, best_params if best_params is not None else last_finite)
+        warnings.warn(
+            f"Training interrupted by Ctrl-C in epoch {epoch}; the best weights so far are kept.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if validate is not None and best_params is not None:
+        _restore(params, best_params)
+    for callback in callbacks:
+        callback.on_train_end(model, history)
+    return TrainResult(
+        history,
+        len(history.loss),
+        samples_seen,
+        converged,
+        interrupted,
+        best_loss,
+        best_score if validate is not None else None,
+    )
+
+
+def _run_epoch(step, X, Y, sample_weight, batch_size, rng, callbacks, model) -> float:
+    """One pass over the data; returns the mean of the batch losses, weighted by batch size."""
+    total = 0.0
+    for i, batch in enumerate(minibatches(X.shape[0], batch_size, rng)):
+        w = None if sample_weight is None else sample_weight[batch]
+        loss = float(step(X[batch], Y[batch], w))
         if not np.isfinite(loss):
-            raise FloatingPointError(
-                f"The training loss became {loss} in epoch {epoch + 1}; the learning rate is "
-                "probably too large (or the input has huge values: try scaling X)."
-            )
-        curve.append(loss)
-        epochs.set_postfix(loss=f"{loss:.4g}", refresh=False)
-        stale = stale + 1 if loss > best_loss - tol else 0
-        best_loss = min(best_loss, loss)
-        if stale >= n_iter_no_change:
-            return TrainResult(curve, epoch + 1, True)
-    return TrainResult(curve, max_iter, False)
+            return loss
+        total += loss * len(batch)
+        for callback in callbacks:
+            callback.on_batch_end(model, i, loss)
+    return total / X.shape[0]
+
+
+def _restore(params, saved):
+    for param, value in zip(params, saved, strict=True):
+        param[...] = value
+
+
+def _postfix(history: History) -> dict[str, str]:
+    shown = {"loss": f"{history.loss[-1]:.4g}"}
+    if history.val_score:
+        shown["val_score"] = f"{history.val_score[-1]:.4g}"
+    return shown
+
+
+def _divergence_message(loss, epoch, optimizer) -> str:
+    rate = getattr(optimizer, "learning_rate", None)
+    rate = f" (learning rate {rate:g})" if rate is not None else ""
+    return (
+        f"The training loss became {loss} in epoch {epoch}; the learning rate is probably too "
+        f"large{rate}. The weights of the start of that epoch, all finite, are kept. Lower the "
+        "learning rate, or scale X if it holds huge values."
+    )

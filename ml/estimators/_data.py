@@ -7,7 +7,7 @@ import re
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 
 def _naming(name: str, error: Exception) -> Exception:
@@ -47,11 +47,13 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64) -> np.ndarray:
     return X.astype(dtype, copy=False)
 
 
-def check_classification_y(estimator, y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+def check_classification_y(
+    estimator, y, n_samples: int, *, allow_one_class: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes, y_index)``: the sorted distinct labels and each label's index in them.
 
     ``y`` must be 1-D (a column vector is accepted with a warning), free of NaN, as long as ``X``
-    and hold at least two classes.
+    and hold at least two classes (unless ``allow_one_class``, as for ``partial_fit``).
     """
     if y is None:
         raise ValueError(
@@ -71,8 +73,52 @@ def check_classification_y(estimator, y, n_samples: int) -> tuple[np.ndarray, np
             f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
         )
     classes, y_index = np.unique(y, return_inverse=True)
-    if len(classes) < 2:
+    if len(classes) < 2 and not allow_one_class:
         raise ValueError(
             f"y holds one class only ({classes[0]!r}); a classifier needs at least 2 classes."
         )
     return classes, y_index
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
+    """``sample_weight`` as a finite, non-negative array of shape (n_samples,); ones when None."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    try:
+        weight = np.asarray(sample_weight, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"sample_weight must be numbers: {error}") from error
+    if weight.ndim == 0:
+        weight = np.full(n_samples, weight, dtype=dtype)
+    if weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {weight.shape}, expected ({n_samples},): one weight per "
+            "sample."
+        )
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if weight.sum() == 0:
+        raise ValueError("sample_weight is all zero; at least one weight must be positive.")
+    return weight
+
+
+def check_regression_y(y, n_samples: int, dtype) -> np.ndarray:
+    """``y`` as a finite float array of shape (n_samples, n_outputs)."""
+    if y is None:
+        raise ValueError("This regressor requires y to be passed, but the target y is None.")
+    if sp.issparse(y):
+        raise TypeError("y is a sparse matrix; pass a dense array of targets.")
+    try:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        y = check_array(y, ensure_2d=False, dtype="numeric", ensure_min_samples=0, input_name="y")
+    except (ValueError, TypeError) as error:
+        raise _naming("y", error) from error
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got shape {y.shape}.")
+    if len(y) != n_samples:
+        raise ValueError(
+            f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
+        )
+    return y.reshape(n_samples, -1).astype(dtype)

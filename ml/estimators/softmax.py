@@ -117,7 +117,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     def _fit_sgd(self, X_b, Y, shape, rng):
         W = rng.normal(0, self.learning_rate, size=shape).astype(X_b.dtype)
 
-        def step(X_batch, Y_batch):
+        def step(X_batch, Y_batch, _):
             W[...] -= self.learning_rate * self._gradient(W, X_batch, Y_batch)
             return self._loss(W, X_batch, Y_batch)
 
@@ -126,6 +126,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             step,
             X_b,
             Y,
+            params=[W],
             max_iter=self.max_iter,
             batch_size=batch_size,
             tol=self.tol,
@@ -134,7 +135,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             desc="SoftmaxClassifier",
         )
-        self.loss_curve_, self.n_iter_ = result.loss_curve, result.n_iter
+        self.loss_curve_, self.n_iter_ = result.history.loss, result.n_iter
         if not result.converged and self.max_iter > 0:
             _warn_not_converged(self.max_iter)
         return W

@@ -1,4 +1,4 @@
-"""Ways to minimise a loss ``L(W)`` of a weight matrix: the lecture's three searches.
+"""The lecture's three searches for the weight matrix ``W`` that minimises a loss ``L(W)``.
 
 ``random_search`` draws a fresh random ``W`` each step and keeps the best; ``random_local_search``
 (the lecture's "random descent") steps from the best ``W`` so far in a random direction; and

@@ -1,0 +1,311 @@
+"""Layers in the style of cs231n: ``forward`` keeps what ``backward`` needs; ``backward(dout)``
+fills the parameters' gradients and returns the gradient with respect to the input.
+
+Shapes follow PyTorch: a batch is the first axis. Each layer's docstring gives the formula its
+code implements, so one can be checked against the other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.backend import check_random_state
+from ml.functional import activations as A
+from ml.nn.init import INITIALIZERS
+
+__all__ = [
+    "Activation",
+    "BatchNorm1d",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Layer",
+    "ReLU",
+    "Sigmoid",
+    "Softplus",
+    "Tanh",
+    "activation_layer",
+]
+
+
+class Layer:
+    """A building block of a network.
+
+    ``params`` maps names to parameter arrays (updated in place by optimisers) and ``grads`` the
+    same names to their gradients after ``backward``. Layers without parameters leave both empty.
+    """
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def forward(self, x, training: bool = False):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False):
+        return self.forward(x, training)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._describe()})"
+
+    def _describe(self) -> str:
+        return ""
+
+
+class Dense(Layer):
+    """Fully connected layer ``y = x W + b``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    init : str or callable
+        "glorot_uniform", "glorot_normal", "he_uniform" or "he_normal" (see :mod:`ml.nn.init`),
+        or a function ``init(shape, rng)`` returning the initial weights.
+    bias_init : "zeros" or callable
+        Zeros, or a function ``bias_init(shape, rng)`` of the weights' shape returning the biases,
+        such as :func:`ml.nn.init.glorot_uniform_bias`.
+    random_state : None, int or Generator
+    dtype : dtype of the parameters
+
+    Shapes: ``x`` (n, in_features), ``W`` (in_features, out_features), ``b`` (out_features,).
+    Backward: ``dW = x^T dy``, ``db = sum_i dy_i``, ``dx = dy W^T``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        init="glorot_uniform",
+        bias_init="zeros",
+        random_state=None,
+        dtype=np.float32,
+    ):
+        super().__init__()
+        if not callable(init) and init not in INITIALIZERS:
+            raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
+        initializer = init if callable(init) else INITIALIZERS[init]
+        rng, shape = check_random_state(random_state), (in_features, out_features)
+        W = initializer(shape, rng)
+        b = np.zeros(out_features) if bias_init == "zeros" else bias_init(shape, rng)
+        self.params = {"W": W.astype(dtype), "b": b.astype(dtype)}
+        self.in_features, self.out_features = in_features, out_features
+
+    def forward(self, x, training: bool = False):
+        self._x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)}
+        return dout @ self.params["W"].T
+
+    def _describe(self) -> str:
+        return f"{self.in_features}, {self.out_features}"
+
+
+class Activation(Layer):
+    """Elementwise ``y = g(x)``; backward ``dx = dy * g'(x)``. ``name`` is any activation of the
+    registry (:func:`ml.functional.get_activation`)."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.activation = A.get_activation(name)
+
+    def forward(self, x, training: bool = False):
+        self._x = x
+        self._y = self.activation.function(x)
+        return self._y
+
+    def backward(self, dout):
+        return dout * self._derivative()
+
+    def _derivative(self):
+        return self.activation.gradient(self._x)
+
+    def _describe(self) -> str:
+        return repr(self.activation.name) if type(self) is Activation else ""
+
+
+class Identity(Activation):
+    """``y = x``."""
+
+    def __init__(self):
+        super().__init__("identity")
+
+    def backward(self, dout):
+        return dout
+
+
+class ReLU(Activation):
+    """``y = max(0, x)``; ``dx = dy * [x > 0]``."""
+
+    def __init__(self):
+        super().__init__("relu")
+
+    def _derivative(self):
+        return self._x > 0
+
+
+class LeakyReLU(Activation):
+    """``y = x if x > 0 else negative_slope * x``."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__("leaky_relu")
+        self.negative_slope = negative_slope
+
+    def forward(self, x, training: bool = False):
+        self._x = x
+        return A.leaky_relu(x, self.negative_slope)
+
+    def _derivative(self):
+        return A.leaky_relu_gradient(self._x, self.negative_slope)
+
+
+class Tanh(Activation):
+    """``y = tanh x``; ``dx = dy * (1 - y^2)``, from the saved output."""
+
+    def __init__(self):
+        super().__init__("tanh")
+
+    def _derivative(self):
+        return 1 - self._y * self._y
+
+
+class Sigmoid(Activation):
+    """``y = 1 / (1 + e^-x)``; ``dx = dy * y (1 - y)``, from the saved output."""
+
+    def __init__(self):
+        super().__init__("sigmoid")
+
+    def _derivative(self):
+        return self._y * (1 - self._y)
+
+
+class Softplus(Activation):
+    """``y = log(1 + e^x)``; ``dx = dy * sigmoid(x)``."""
+
+    def __init__(self):
+        super().__init__("softplus")
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training ``y = x * m / (1 - p)`` with ``m_i ~ Bernoulli(1 - p)``, so
+    that ``E[y] = x``; at inference ``y = x``. Backward: ``dx = dy * m / (1 - p)``.
+
+    Works on input of any shape. The mask comes from ``rng``, seeded by ``random_state``.
+    """
+
+    def __init__(self, p: float = 0.5, *, random_state=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"p must be in [0, 1); got {p!r}.")
+        self.p = p
+        self.rng = check_random_state(random_state)
+
+    def forward(self, x, training: bool = False):
+        if not training or self.p == 0:
+            self._scale = None
+            return x
+        keep = self.rng.random(x.shape) >= self.p
+        self._scale = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * self._scale
+
+    def backward(self, dout):
+        return dout if self._scale is None else dout * self._scale
+
+    def _describe(self) -> str:
+        return f"p={self.p}"
+
+
+class _BatchNorm(Layer):
+    """Batch normalisation over the axes ``_axes`` (all but the feature or channel axis).
+
+    Training: ``x_hat = (x - mu_B) / sqrt(var_B + eps)``, ``y = gamma x_hat + beta``, and running
+    averages ``r <- (1 - momentum) r + momentum * stat`` (unbiased variance), as PyTorch does.
+    Inference uses the running statistics. Backward in training, with ``m`` values per feature:
+    ``dx = (gamma / sqrt(var_B + eps)) * (dy - mean(dy) - x_hat * mean(dy * x_hat))``.
+    """
+
+    _axes: tuple[int, ...] = (0,)
+
+    def __init__(
+        self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32
+    ):
+        super().__init__()
+        self.num_features, self.momentum, self.eps = num_features, momentum, eps
+        self.params = {"gamma": np.ones(num_features, dtype), "beta": np.zeros(num_features, dtype)}
+        self.running_mean = np.zeros(num_features, dtype)
+        self.running_var = np.ones(num_features, dtype)
+
+    def _shaped(self, v, ndim):
+        """``v`` of shape (features,) made broadcastable against the input."""
+        return v.reshape([-1 if axis == 1 else 1 for axis in range(ndim)])
+
+    def forward(self, x, training: bool = False):
+        if x.ndim != len(self._axes) + 1 or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}) needs input of "
+                f"{len(self._axes) + 1} dimensions with {self.num_features} features on axis 1; "
+                f"got shape {x.shape}."
+            )
+        self._training = training
+        if training:
+            mean, var = x.mean(axis=self._axes), x.var(axis=self._axes)
+            m = x.size // self.num_features
+            self.running_mean += self.momentum * (mean - self.running_mean)
+            self.running_var += self.momentum * (var * m / max(m - 1, 1) - self.running_var)
+        else:
+            mean, var = self.running_mean, self.running_var
+        self._inv_std = self._shaped(1 / np.sqrt(var + self.eps), x.ndim).astype(x.dtype)
+        self._x_hat = (x - self._shaped(mean, x.ndim)) * self._inv_std
+        return self._shaped(self.params["gamma"], x.ndim) * self._x_hat + self._shaped(
+            self.params["beta"], x.ndim
+        )
+
+    def backward(self, dout):
+        x_hat, axes = self._x_hat, self._axes
+        self.grads = {"gamma": (dout * x_hat).sum(axis=axes), "beta": dout.sum(axis=axes)}
+        scale = self._shaped(self.params["gamma"], dout.ndim) * self._inv_std
+        if not self._training:
+            return dout * scale
+        mean_dout = dout.mean(axis=axes, keepdims=True)
+        mean_dout_x_hat = (dout * x_hat).mean(axis=axes, keepdims=True)
+        return scale * (dout - mean_dout - x_hat * mean_dout_x_hat)
+
+    def _describe(self) -> str:
+        return str(self.num_features)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of input (n, features) over the batch, per feature."""
+
+
+class Flatten(Layer):
+    """``(n, d1, d2, ...) -> (n, d1 * d2 * ...)``; backward reshapes the gradient back."""
+
+    def forward(self, x, training: bool = False):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self._shape)
+
+
+_ACTIVATION_LAYERS = {
+    "identity": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softplus": Softplus,
+}
+
+
+def activation_layer(name: str) -> Activation:
+    """The layer of the activation ``name`` (any name or alias of the registry)."""
+    return _ACTIVATION_LAYERS[A.get_activation(name).name]()

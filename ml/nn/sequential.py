@@ -1,0 +1,95 @@
+"""``Sequential``: layers applied one after another, and backpropagation through them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.nn.layers import Layer
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Layer):
+    """A network ``f(x) = layer_L(... layer_2(layer_1(x)))``.
+
+    ``forward`` runs the layers in order; ``backward(dout)`` runs their ``backward`` in reverse,
+    which is backpropagation: each layer turns ``dL/d(output)`` into ``dL/d(input)`` and fills its
+    parameters' gradients on the way.
+
+    Like PyTorch, a network is in training mode after ``train()`` and in inference mode after
+    ``eval()`` (the default); the mode decides what Dropout and BatchNorm do.
+    """
+
+    def __init__(self, *layers: Layer):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be an ml.nn Layer; got {type(layer).__name__}.")
+        self.layers = list(layers)
+        self.training = False
+
+    def forward(self, x, training: bool | None = None):
+        training = self.training if training is None else training
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def train(self) -> Sequential:
+        """Switch to training mode (Dropout drops, BatchNorm uses batch statistics)."""
+        self.training = True
+        return self
+
+    def eval(self) -> Sequential:
+        """Switch to inference mode (Dropout passes through, BatchNorm uses running statistics)."""
+        self.training = False
+        return self
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every parameter array, layer by layer; optimisers update these in place."""
+        return [p for layer in self._leaves() for p in layer.params.values()]
+
+    def gradients(self) -> list[np.ndarray]:
+        """The gradients of :meth:`parameters`, in the same order, after :meth:`backward`."""
+        return [layer.grads[name] for layer in self._leaves() for name in layer.params]
+
+    def _leaves(self):
+        for layer in self.layers:
+            yield from layer._leaves() if isinstance(layer, Sequential) else [layer]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential({inner}\n)"
+
+    def summary(self, input_shape: tuple[int, ...], dtype=np.float32) -> str:
+        """A table of the layers, their output shapes and parameter counts.
+
+        ``input_shape`` is the shape of one sample, without the batch axis, e.g. ``(64,)`` or
+        ``(1, 8, 8)``. The shapes come from passing a batch of two zero samples through the
+        network in inference mode.
+        """
+        x = np.zeros((2, *input_shape), dtype=dtype)
+        rows, total = [], 0
+        for i, layer in enumerate(self.layers):
+            x = layer.forward(x, training=False)
+            count = sum(p.size for p in layer.params.values())
+            total += count
+            rows.append((f"({i}) {layer!r}", str((None, *x.shape[1:])), f"{count:,}"))
+        header = ("Layer", "Output shape", "Parameters")
+        widths = [max(len(r[c]) for r in [header, *rows]) for c in range(3)]
+        line = "-" * (sum(widths) + 4)
+
+        def fmt(r):
+            return f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
+
+        return "\n".join([fmt(header), line, *map(fmt, rows), line, f"Total parameters: {total:,}"])

@@ -1,0 +1,57 @@
+"""L-BFGS through ``scipy.optimize``: a quasi-Newton method for small problems, full batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.optimize
+
+__all__ = ["minimize_lbfgs"]
+
+
+def minimize_lbfgs(
+    loss_and_gradients: Callable[[], tuple[float, list[np.ndarray]]],
+    params: list[np.ndarray],
+    *,
+    max_iter: int,
+    max_fun: int = 15000,
+    tol: float = 1e-4,
+) -> tuple[scipy.optimize.OptimizeResult, list[float]]:
+    """Minimise ``loss_and_gradients()`` over ``params``, which are updated in place.
+
+    ``loss_and_gradients()`` evaluates the loss at the current ``params`` and returns it with the
+    gradient of each parameter. The parameters are packed into one float64 vector for scipy's
+    L-BFGS-B; ``max_iter`` bounds its iterations, ``max_fun`` its loss evaluations, and ``tol`` is
+    its gradient tolerance ``gtol`` (as in scikit-learn's ``lbfgs`` solver).
+
+    Returns scipy's result and the loss after each iteration.
+    """
+    sizes = [p.size for p in params]
+    splits = np.cumsum(sizes)[:-1]
+
+    def unpack(vector):
+        for param, part in zip(params, np.split(vector, splits), strict=True):
+            param[...] = part.reshape(param.shape)
+
+    def fun(vector):
+        unpack(vector)
+        loss, grads = loss_and_gradients()
+        return float(loss), np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+
+    losses = []
+
+    def record(intermediate_result):
+        losses.append(float(intermediate_result.fun))
+
+    start = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+    result = scipy.optimize.minimize(
+        fun,
+        start,
+        method="L-BFGS-B",
+        jac=True,
+        callback=record,
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+    )
+    unpack(result.x)
+    return result, losses

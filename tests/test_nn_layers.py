@@ -1,0 +1,201 @@
+"""Every layer's backward against central differences in float64, and against PyTorch."""
+
+import numpy as np
+import pytest
+
+from ml import check_gradient, nn
+
+RNG = np.random.default_rng(0)
+
+
+def assert_layer_gradients(layer, x, training=True, reseed=None):
+    """Check ``dx`` and every parameter gradient of ``layer`` on ``f = sum(R * layer(x))``."""
+
+    def forward(value):
+        if reseed is not None:
+            reseed(layer)
+        return layer.forward(value, training)
+
+    R = np.random.default_rng(1).normal(size=forward(x).shape)
+    forward(x)
+    dx = layer.backward(R)
+    assert dx.shape == x.shape
+    assert check_gradient(lambda v: np.sum(R * forward(v)), x, dx) < 1e-6
+    for name, param in layer.params.items():
+        forward(x)
+        layer.backward(R)
+        analytic = layer.grads[name].copy()
+
+        def f(value, name=name):
+            saved = layer.params[name].copy()
+            layer.params[name][...] = value
+            out = np.sum(R * forward(x))
+            layer.params[name][...] = saved
+            return out
+
+        assert check_gradient(f, param, analytic) < 1e-6, name
+
+
+def test_dense_gradients():
+    layer = nn.Dense(5, 3, random_state=0, dtype=np.float64)
+    layer.params["b"][...] = RNG.normal(size=3)
+    assert_layer_gradients(layer, RNG.normal(size=(4, 5)))
+
+
+def test_dense_computes_x_W_plus_b():
+    layer = nn.Dense(2, 2, dtype=np.float64)
+    layer.params["W"][...] = [[1, 2], [3, 4]]
+    layer.params["b"][...] = [10, 20]
+    np.testing.assert_array_equal(layer.forward(np.array([[1.0, 1.0]])), [[14, 26]])
+
+
+@pytest.mark.parametrize("name", ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"])
+def test_activation_layer_gradients(name):
+    layer = nn.activation_layer(name)
+    x = RNG.normal(size=(4, 6)) * 2
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from ReLU's kink
+    assert_layer_gradients(layer, x)
+
+
+def test_activation_layers_cover_the_registry():
+    assert type(nn.activation_layer("logistic")) is nn.Sigmoid
+    assert nn.LeakyReLU(0.2).forward(np.array([-1.0]))[0] == pytest.approx(-0.2)
+
+
+def _reseed(layer):
+    layer.rng = np.random.default_rng(123)
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 4, 4)])
+def test_dropout_gradients_with_a_fixed_mask(shape):
+    layer = nn.Dropout(0.4)
+    assert_layer_gradients(layer, RNG.normal(size=shape), reseed=_reseed)
+
+
+def test_dropout_is_inverted_and_off_at_inference():
+    layer = nn.Dropout(0.25, random_state=0)
+    x = np.ones((200, 200), dtype=np.float32)
+    y = layer.forward(x, training=True)
+    assert set(np.unique(y)) == {0.0, np.float32(1 / 0.75)}
+    assert abs(y.mean() - 1) < 0.02 and abs((y == 0).mean() - 0.25) < 0.02
+    assert layer.forward(x, training=False) is x
+    first = nn.Dropout(0.5, random_state=3).forward(x, training=True)
+    np.testing.assert_array_equal(first, nn.Dropout(0.5, random_state=3).forward(x, training=True))
+    with pytest.raises(ValueError, match="p must be in"):
+        nn.Dropout(1.0)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradients_in_both_modes(training):
+    layer = nn.BatchNorm1d(4, dtype=np.float64)
+    layer.params["gamma"][...] = RNG.normal(size=4)
+    layer.params["beta"][...] = RNG.normal(size=4)
+    layer.running_mean[...] = RNG.normal(size=4)
+    layer.running_var[...] = RNG.uniform(0.5, 2, size=4)
+    assert_layer_gradients(layer, RNG.normal(size=(6, 4)) * 3 + 1, training=training)
+
+
+def test_batchnorm_normalises_and_tracks_running_statistics():
+    layer = nn.BatchNorm1d(3, momentum=0.5)
+    x = RNG.normal(5, 2, size=(100, 3)).astype(np.float32)
+    y = layer.forward(x, training=True)
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(axis=0), 1, atol=1e-3)
+    np.testing.assert_allclose(layer.running_mean, 0.5 * x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(layer.running_var, 0.5 + 0.5 * x.var(axis=0, ddof=1), rtol=1e-5)
+    with pytest.raises(ValueError, match="BatchNorm1d\\(3\\) needs input"):
+        layer.forward(np.zeros((2, 4)))
+
+
+def test_flatten_round_trip():
+    layer = nn.Flatten()
+    x = RNG.normal(size=(2, 3, 4, 5))
+    assert layer.forward(x).shape == (2, 60)
+    np.testing.assert_array_equal(layer.backward(layer.forward(x)), x)
+
+
+def _network(dtype=np.float64):
+    return nn.Sequential(
+        nn.Dense(4, 6, random_state=0, dtype=dtype),
+        nn.Tanh(),  # (a bias right before BatchNorm would have a gradient of exactly zero)
+        nn.BatchNorm1d(6, dtype=dtype),
+        nn.Dense(6, 5, random_state=1, dtype=dtype),
+        nn.Softplus(),
+        nn.Dense(5, 3, random_state=2, dtype=dtype),
+    )
+
+
+def test_sequential_backpropagation_matches_the_numerical_gradient():
+    net = _network()
+    X = RNG.normal(size=(7, 4))
+    Y = np.eye(3)[RNG.integers(0, 3, 7)]
+    loss = nn.SoftmaxCrossEntropy()
+    loss.forward(net.forward(X, training=True), Y)
+    net.backward(loss.backward())
+    for param, grad in zip(net.parameters(), net.gradients(), strict=True):
+        saved = param.copy()
+
+        def f(value, param=param, saved=saved):
+            param[...] = value
+            out = loss.forward(net.forward(X, training=True), Y)
+            param[...] = saved
+            return out
+
+        assert check_gradient(f, saved, grad) < 1e-6
+
+
+def test_sequential_modes_parameters_and_summary():
+    net = nn.Sequential(nn.Dense(3, 4), nn.Dropout(0.5), nn.ReLU(), nn.Dense(4, 2))
+    assert not net.training and net.train().training and not net.eval().training
+    assert [p.shape for p in net.parameters()] == [(3, 4), (4,), (4, 2), (2,)]
+    x = np.ones((5, 3), np.float32)
+    np.testing.assert_array_equal(net.forward(x), net.forward(x))
+    text = net.summary((3,))
+    assert "Dense(3, 4)" in text and "(None, 4)" in text and "Total parameters: 26" in text
+    assert len(net) == 4 and isinstance(net[1], nn.Dropout)
+    with pytest.raises(TypeError, match="layers\\[1\\] must be an ml.nn Layer"):
+        nn.Sequential(nn.ReLU(), "relu")
+
+
+def test_glorot_and_he_variances():
+    rng = np.random.default_rng(0)
+    shape = (400, 600)
+    assert nn.init.glorot_uniform(shape, rng).var() == pytest.approx(2 / 1000, rel=0.02)
+    assert nn.init.glorot_normal(shape, rng).var() == pytest.approx(2 / 1000, rel=0.02)
+    assert nn.init.he_uniform(shape, rng).var() == pytest.approx(2 / 400, rel=0.02)
+    assert nn.init.he_normal(shape, rng).var() == pytest.approx(2 / 400, rel=0.02)
+    conv = nn.init.he_normal((64, 16, 3, 3), rng)
+    assert conv.var() == pytest.approx(2 / (16 * 9), rel=0.05)
+    bound_sigmoid = np.abs(nn.init.default_init("sigmoid")(shape, rng)).max()
+    assert bound_sigmoid == pytest.approx(np.sqrt(2 / 1000), rel=0.01)
+    with pytest.raises(ValueError, match="init must be one of"):
+        nn.Dense(2, 2, init="zeros")
+
+
+def test_layers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.normal(size=(8, 5))
+    dense = nn.Dense(5, 3, random_state=0, dtype=np.float64)
+    W = torch.tensor(dense.params["W"], requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.linear(xt, W.T)
+    np.testing.assert_allclose(dense.forward(x), out.detach().numpy(), rtol=1e-12)
+    R = RNG.normal(size=(8, 3))
+    out.backward(torch.tensor(R))
+    np.testing.assert_allclose(dense.backward(R), xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(dense.grads["W"], W.grad.numpy(), rtol=1e-12)
+
+    bn = nn.BatchNorm1d(5, dtype=np.float64)
+    running_mean, running_var = (
+        torch.zeros(5, dtype=torch.float64),
+        torch.ones(5, dtype=torch.float64),
+    )
+    xt = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.batch_norm(xt, running_mean, running_var, training=True)
+    np.testing.assert_allclose(bn.forward(x, training=True), out.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(bn.running_var, running_var.numpy(), rtol=1e-12)
+    R = RNG.normal(size=(8, 5))
+    out.backward(torch.tensor(R))
+    np.testing.assert_allclose(bn.backward(R), xt.grad.numpy(), atol=1e-10)
+    out = torch.nn.functional.batch_norm(torch.tensor(x), running_mean, running_var)
+    np.testing.assert_allclose(bn.forward(x, training=False), out.numpy(), atol=1e-10)
