@@ -22,9 +22,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from ml import datasets, optim, plots  # noqa: E402
-from ml.estimators import SoftmaxClassifier  # noqa: E402
+from ml.estimators import MLPClassifier, SoftmaxClassifier  # noqa: E402
 from ml.functional import cross_entropy, cross_entropy_gradient, label_binarize  # noqa: E402
 
 DEFAULT_OUT = "ml-demo-output"
@@ -36,15 +38,16 @@ DATASETS = {
     "circles": lambda seed: datasets.circles(400, random_state=seed),
     "blobs": lambda seed: datasets.blobs(random_state=seed),
 }
-MODELS = {"softmax": SoftmaxClassifier}
+MODELS = {"softmax": SoftmaxClassifier, "mlp": MLPClassifier}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m ml`` and of the ``ml`` script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     plots.set_plot_style()
-    return args.command(args)
+    return args.command(args, parser)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,39 +59,72 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
-        help="train every model on digits and two spirals, print accuracies, write figures",
-        description="Train the softmax classifier on digits and two spirals, compare the "
-        "lecture's three searches, print accuracies and losses, and write the figures as PNG.",
+        help="train the softmax classifier and the MLP on digits and two spirals, print "
+        "accuracies, write figures",
+        description="Train the softmax classifier and a multi-layer perceptron on digits and on "
+        "two spirals, compare the lecture's three searches, print accuracies and losses, and "
+        "write the figures as PNG files.",
     )
-    demo.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"folder for the figures (default: ./{DEFAULT_OUT})"
-    )
-    demo.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    _add_common(demo)
     demo.set_defaults(command=_demo)
 
     train = commands.add_parser(
         "train",
         help="train one model on one dataset",
-        description="Train one model on one built-in dataset, print train and test accuracy "
-        "and write the loss curve (and, for 2-D data, the decision regions).",
+        description="Train one model on one built-in dataset (75 % for training, 25 % held "
+        "out), print train and test accuracy and write the loss curve (and, for 2-D data, the "
+        "decision regions; for the MLP, the weights).",
     )
     train.add_argument("--data", choices=sorted(DATASETS), default="digits")
-    train.add_argument("--model", choices=sorted(MODELS), default="softmax")
+    train.add_argument("--model", choices=sorted(MODELS), default="mlp")
     train.add_argument(
         "--solver",
-        default="sgd",
-        help="sgd, gradient_descent, random_local_search or random_search (default: sgd)",
+        help="softmax: sgd, gradient_descent, random_local_search, "
+        "random_search (default sgd); mlp: adam, sgd, lbfgs (default adam)",
     )
-    train.add_argument("--max-iter", type=int, default=200, help="epochs or steps (default: 200)")
-    train.add_argument("--learning-rate", type=float, default=0.01, help="(default: 0.01)")
+    train.add_argument("--max-iter", type=int, default=200, help="epochs (default: 200)")
+    train.add_argument("--learning-rate", type=float, help="step size (default: the model's)")
     train.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default: 1e-4)")
-    train.add_argument("--test-size", type=float, default=0.25, help="(default: 0.25)")
-    train.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     train.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"folder for the figures (default: ./{DEFAULT_OUT})"
+        "--hidden-layer-sizes",
+        default=None,
+        type=_sizes,
+        help="mlp: comma-separated widths (default: 64,64)",
     )
+    train.add_argument(
+        "--activation",
+        default=None,
+        help="mlp: relu, tanh, logistic, softplus, leaky_relu or identity (default: relu)",
+    )
+    train.add_argument("--dropout", type=float, default=None, help="mlp (default: 0)")
+    train.add_argument(
+        "--batch-norm", action="store_true", default=None, help="mlp: batch normalisation"
+    )
+    train.add_argument(
+        "--early-stopping",
+        action="store_true",
+        default=None,
+        help="mlp: stop on a validation split",
+    )
+    train.add_argument("--scale", action="store_true", help="standardise the features first")
+    train.add_argument("--test-size", type=float, default=0.25, help="(default: 0.25)")
+    _add_common(train)
     train.set_defaults(command=_train)
     return parser
+
+
+def _add_common(parser):
+    parser.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"folder for the figures (default: ./{DEFAULT_OUT})"
+    )
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths such as 64,32; got {text!r}") from None
 
 
 def _verbose() -> bool:
@@ -119,28 +155,39 @@ def _fit_and_score(model, X, y, seed, test_size=0.25):
     start = time.perf_counter()
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
-    return model, model.score(X_train, y_train), model.score(X_test, y_test), seconds, X_test
-
-
-def _report(name, model, train_acc, test_acc, seconds):
     print(
-        f"  {name:<34} train {train_acc:6.1%}  test {test_acc:6.1%}  "
-        f"loss {model.loss_curve_[-1]:.4f}  {model.n_iter_:4d} iterations  {seconds:5.2f} s"
+        f"  {_name(model):<34} train {model.score(X_train, y_train):6.1%}  "
+        f"test {model.score(X_test, y_test):6.1%}  loss {_last(model).loss_curve_[-1]:.4f}  "
+        f"{_last(model).n_iter_:4d} iterations  {seconds:5.2f} s"
     )
+    return model, X_test
 
 
-def _demo(args) -> int:
-    out, seed = Path(args.out), args.random_state
+def _last(model):
+    """The estimator itself, or the last step of a pipeline."""
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def _name(model) -> str:
+    model = _last(model)
+    if isinstance(model, MLPClassifier):
+        return f"MLP {tuple(model.hidden_layer_sizes)} {model.solver}"
+    return f"softmax classifier ({model.solver})"
+
+
+def _demo(args, parser) -> int:
+    out, seed, verbose = Path(args.out), args.random_state, _verbose()
     print(f"ml demo: figures go to {out.resolve()}")
 
-    print("\nDigits (8x8 images, 10 classes), 25 % held out:")
+    print("\nDigits (8x8 images, 10 classes), 25 % held out; the MLP sees pixels / 16:")
     X, y = datasets.load_digits()
-    model, train_acc, test_acc, seconds, X_test = _fit_and_score(
-        SoftmaxClassifier(random_state=seed, verbose=_verbose()), X, y, seed
+    _fit_and_score(SoftmaxClassifier(random_state=seed, verbose=verbose), X, y, seed)
+    mlp, X_test = _fit_and_score(
+        MLPClassifier((64, 64), random_state=seed, verbose=verbose), X / 16, y, seed
     )
-    _report("softmax classifier (SGD)", model, train_acc, test_acc, seconds)
     shown = X_test[:30]
-    _save(plots.plot_digits(shown, model.predict(shown)).figure, out, "digits_predictions.png")
+    _save(plots.plot_digits(shown, mlp.predict(shown)).figure, out, "digits_predictions.png")
+    _save(plots.plot_training(mlp)[0].figure, out, "digits_mlp_training.png")
 
     print("\nThe lecture's searches for W on digits (cross-entropy in bits, 500 steps each):")
     curves = _lecture_searches(X, y, seed)
@@ -150,13 +197,22 @@ def _demo(args) -> int:
 
     print("\nTwo spirals (2 x 400 points), 25 % held out:")
     X, y = datasets.twospirals(400, random_state=seed)
-    model, train_acc, test_acc, seconds, _ = _fit_and_score(
-        SoftmaxClassifier(learning_rate=0.1, random_state=seed, verbose=_verbose()), X, y, seed
-    )
-    _report("softmax classifier (linear)", model, train_acc, test_acc, seconds)
-    ax = plots.plot_decision_regions(model, X, y)
-    ax.set_title("A linear classifier cannot separate two spirals")
-    _save(ax.figure, out, "spirals_softmax.png")
+    for model, name, title in [
+        (
+            SoftmaxClassifier(learning_rate=0.1, random_state=seed),
+            "spirals_softmax.png",
+            "A linear classifier cannot separate two spirals",
+        ),
+        (
+            MLPClassifier((64, 64, 64), max_iter=1000, random_state=seed, verbose=verbose),
+            "spirals_mlp.png",
+            "A multi-layer perceptron can",
+        ),
+    ]:
+        _fit_and_score(model, X, y, seed)
+        ax = plots.plot_decision_regions(model, X, y)
+        ax.set_title(title)
+        _save(ax.figure, out, name)
 
     print("\nThe lecture's three blobs:")
     X, y = datasets.blobs()
@@ -187,28 +243,43 @@ def _lecture_searches(X, y, seed, max_iter=500):
     }
 
 
-def _train(args) -> int:
+def _train(args, parser) -> int:
     X, y = DATASETS[args.data](args.random_state)
-    model = MODELS[args.model](
-        solver=args.solver,
-        max_iter=args.max_iter,
-        learning_rate=args.learning_rate,
-        alpha=args.alpha,
-        random_state=args.random_state,
-        verbose=_verbose(),
-    )
+    params = {
+        "max_iter": args.max_iter,
+        "alpha": args.alpha,
+        "random_state": args.random_state,
+        "verbose": _verbose(),
+    }
+    if args.solver is not None:
+        params["solver"] = args.solver
+    if args.model == "softmax":
+        mlp_only = ["hidden_layer_sizes", "activation", "dropout", "batch_norm", "early_stopping"]
+        given = [name for name in mlp_only if getattr(args, name) is not None]
+        if given:
+            parser.error(f"--{given[0].replace('_', '-')} applies to --model mlp only")
+        if args.learning_rate is not None:
+            params["learning_rate"] = args.learning_rate
+    else:
+        params.update(
+            hidden_layer_sizes=args.hidden_layer_sizes or (64, 64),
+            activation=args.activation or "relu",
+            dropout=args.dropout or 0.0,
+            batch_norm=bool(args.batch_norm),
+            early_stopping=bool(args.early_stopping),
+        )
+        if args.learning_rate is not None:
+            params["learning_rate_init"] = args.learning_rate
+    model = MODELS[args.model](**params)
+    if args.scale:
+        model = make_pipeline(StandardScaler(), model)
     print(f"ml train: {args.model} on {args.data} ({len(X)} samples)")
-    model, train_acc, test_acc, seconds, _ = _fit_and_score(
-        model, X, y, args.random_state, args.test_size
-    )
-    _report(args.model, model, train_acc, test_acc, seconds)
-    out = Path(args.out)
-    _save(
-        plots.plot_loss_curves(model.loss_curve_, title=f"{args.model} on {args.data}").figure,
-        out,
-        f"{args.data}_{args.model}_loss.png",
-    )
+    model, _ = _fit_and_score(model, X, y, args.random_state, args.test_size)
+    out, stem = Path(args.out), f"{args.data}_{args.model}"
+    ax = plots.plot_loss_curves(_last(model).loss_curve_, title=f"{args.model} on {args.data}")
+    _save(ax.figure, out, f"{stem}_loss.png")
     if X.shape[1] == 2:
-        ax = plots.plot_decision_regions(model, X, y)
-        _save(ax.figure, out, f"{args.data}_{args.model}_regions.png")
+        _save(plots.plot_decision_regions(model, X, y).figure, out, f"{stem}_regions.png")
+    if args.model == "mlp":
+        _save(plots.plot_training(_last(model))[0].figure, out, f"{stem}_training.png")
     return 0

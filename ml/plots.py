@@ -14,13 +14,16 @@ from matplotlib.colors import ListedColormap, to_hex
 
 from ml.datasets import twospirals
 from ml.functional import get_activation
+from ml.train import Callback
 
 __all__ = [
+    "LiveTrainingPlot",
     "create_discrete_colormap",
     "plot_activations",
     "plot_decision_regions",
     "plot_digits",
     "plot_loss_curves",
+    "plot_training",
     "set_plot_style",
     "twospirals",
 ]
@@ -192,3 +195,80 @@ def plot_digits(images, labels=None, *, predictions=None, ax=None, n_cols: int =
             color="tab:green" if ok else "tab:red",
         )
     return ax
+
+
+def plot_training(model, *, axes=None):
+    """The lecture's "Iteration N" figure: each layer's weight matrix as an image, then the loss.
+
+    Parameters
+    ----------
+    model : fitted estimator with ``coefs_`` and ``loss_curve_`` (MLPClassifier, MLPRegressor,
+        and scikit-learn's MLPs too)
+    axes : sequence of ``len(model.coefs_) + 1`` Axes, optional
+        Where to draw; a new figure with one row when None.
+
+    Returns
+    -------
+    axes : ndarray of Axes
+    """
+    n_layers = len(model.coefs_)
+    if axes is None:
+        _, axes = plt.subplots(
+            1, n_layers + 1, figsize=(3 * (n_layers + 1), 3.4), layout="constrained"
+        )
+    axes = np.asarray(axes).ravel()
+    if len(axes) != n_layers + 1:
+        raise ValueError(
+            f"axes must hold {n_layers + 1} Axes (one per layer and one for the "
+            f"loss); got {len(axes)}."
+        )
+    for i, (ax, W) in enumerate(zip(axes, model.coefs_, strict=False)):
+        ax.clear()
+        ax.imshow(np.asarray(W), aspect="auto", cmap="viridis")
+        ax.set_title(f"Layer {i + 1}")
+        ax.set_xlabel("output unit")
+        ax.set_ylabel("input unit" if i == 0 else "")
+        ax.grid(False)
+    loss_ax = axes[-1]
+    loss_ax.clear()
+    curve = np.asarray(model.loss_curve_, dtype=float)
+    loss_ax.plot(np.arange(1, len(curve) + 1), curve, color="purple")
+    loss_ax.set(title="Loss Function", xlabel="Iteration")
+    axes[0].figure.suptitle(f"Iteration {len(curve)}")
+    return axes
+
+
+class LiveTrainingPlot(Callback):
+    """A callback that redraws :func:`plot_training` every ``every`` epochs while a model trains.
+
+    In a Jupyter notebook the figure is replaced in place (IPython's ``clear_output``); elsewhere
+    it is redrawn on its canvas. Pass it as ``MLPClassifier(callbacks=[LiveTrainingPlot()])``.
+    """
+
+    def __init__(self, every: int = 1):
+        self.every = every
+        self.figure = None
+
+    def on_train_begin(self, model):
+        if self.figure is None:
+            self.figure = plt.figure(
+                figsize=(3 * (len(model.coefs_) + 1), 3.4), layout="constrained"
+            )
+            self._axes = self.figure.subplots(1, len(model.coefs_) + 1)
+
+    def on_epoch_end(self, model, epoch, history):
+        if epoch % self.every == 0:
+            plot_training(model, axes=self._axes)
+            self._show()
+
+    def _show(self):
+        try:
+            from IPython import get_ipython
+            from IPython.display import clear_output, display
+        except ImportError:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:
+            clear_output(wait=True)
+            display(self.figure)
+        else:
+            self.figure.canvas.draw_idle()

@@ -8,8 +8,10 @@ from ml.cli import main
 FIGURES = [
     "activations.png",
     "blobs_softmax.png",
+    "digits_mlp_training.png",
     "digits_predictions.png",
     "loss_curves.png",
+    "spirals_mlp.png",
     "spirals_softmax.png",
 ]
 
@@ -17,7 +19,7 @@ FIGURES = [
 def test_demo_prints_results_and_writes_figures(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "softmax classifier (SGD)" in printed and "test" in printed
+    assert "softmax classifier (sgd)" in printed and "MLP (64, 64, 64) adam" in printed
     assert "gradient descent" in printed and str(tmp_path) in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == FIGURES
     for name in FIGURES:
@@ -25,28 +27,54 @@ def test_demo_prints_results_and_writes_figures(tmp_path, capsys):
 
 
 def test_train_writes_loss_curve_and_regions(tmp_path, capsys):
+    args = ["train", "--data", "spirals", "--model", "softmax", "--max-iter", "20"]
+    assert main([*args, "--learning-rate", "0.1", "--out", str(tmp_path)]) == 0
+    assert "softmax on spirals" in capsys.readouterr().out
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {"spirals_softmax_loss.png", "spirals_softmax_regions.png"}
+
+
+def test_train_an_mlp_with_every_option(tmp_path, capsys):
     args = [
         "train",
         "--data",
-        "spirals",
-        "--max-iter",
-        "20",
-        "--learning-rate",
+        "xor",
+        "--hidden-layer-sizes",
+        "16,8",
+        "--activation",
+        "tanh",
+        "--dropout",
         "0.1",
+        "--batch-norm",
+        "--early-stopping",
+        "--scale",
+        "--solver",
+        "sgd",
+        "--learning-rate",
+        "0.05",
+        "--max-iter",
+        "30",
         "--out",
         str(tmp_path),
     ]
     assert main(args) == 0
-    assert "softmax on spirals" in capsys.readouterr().out
+    assert "MLP (16, 8) sgd" in capsys.readouterr().out
     assert {p.name for p in tmp_path.iterdir()} == {
-        "spirals_softmax_loss.png",
-        "spirals_softmax_regions.png",
+        "xor_mlp_loss.png",
+        "xor_mlp_regions.png",
+        "xor_mlp_training.png",
     }
+
+
+def test_mlp_options_are_refused_for_the_softmax_model(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "softmax", "--dropout", "0.2", "--out", str(tmp_path)])
+    assert "--dropout applies to --model mlp only" in capsys.readouterr().err
 
 
 def test_bad_hyper_parameter_is_reported(tmp_path):
     with pytest.raises(ValueError, match="learning_rate must be"):
-        main(["train", "--learning-rate", "-1", "--out", str(tmp_path)])
+        main(["train", "--model", "softmax", "--learning-rate", "-1", "--out", str(tmp_path)])
 
 
 def test_python_dash_m_ml_help():

@@ -98,3 +98,62 @@ def test_digits_are_tiled_and_captioned():
 def test_digits_reject_non_square_rows():
     with pytest.raises(ValueError, match="not square"):
         plots.plot_digits(np.zeros((2, 10)))
+
+
+@pytest.fixture(scope="module")
+def small_mlp():
+    from ml import MLPClassifier
+
+    X, y = datasets.load_digits()
+    return MLPClassifier((16, 8), max_iter=4, random_state=0).fit(X / 16, y)
+
+
+def test_plot_training_draws_each_weight_matrix_and_the_loss(small_mlp):
+    axes = plots.plot_training(small_mlp)
+    assert len(axes) == 4
+    for ax, W, title in zip(
+        axes, small_mlp.coefs_, ["Layer 1", "Layer 2", "Layer 3"], strict=False
+    ):
+        (image,) = ax.get_images()
+        np.testing.assert_array_equal(image.get_array(), W)
+        assert ax.get_title() == title
+    (line,) = axes[-1].get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), small_mlp.loss_curve_)
+    assert axes[-1].get_title() == "Loss Function"
+    assert axes[0].figure.get_suptitle() == "Iteration 4"
+    with pytest.raises(ValueError, match="axes must hold 4 Axes"):
+        plots.plot_training(small_mlp, axes=axes[:2])
+
+
+def test_live_training_plot_redraws_every_epoch(monkeypatch):
+    from ml import MLPClassifier
+
+    live = plots.LiveTrainingPlot(every=2)
+    shown = []
+    monkeypatch.setattr(live, "_show", lambda: shown.append(live.figure.get_suptitle()))
+    X, y = datasets.load_digits()
+    MLPClassifier((8,), max_iter=6, random_state=0, callbacks=[live]).fit(X / 16, y)
+    assert shown == ["Iteration 2", "Iteration 4", "Iteration 6"]
+    assert len(live.figure.axes) == 3
+
+
+def test_live_training_plot_displays_in_a_notebook(monkeypatch, small_mlp):
+    IPython = pytest.importorskip("IPython")
+    display = pytest.importorskip("IPython.display")
+    calls = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(display, "clear_output", lambda wait: calls.append("clear"))
+    monkeypatch.setattr(display, "display", lambda fig: calls.append(fig))
+    live = plots.LiveTrainingPlot()
+    live.on_train_begin(small_mlp)
+    live.on_epoch_end(small_mlp, 1, None)
+    assert calls == ["clear", live.figure]
+
+
+def test_decision_regions_of_an_mlp_on_two_spirals():
+    from ml import MLPClassifier
+
+    X, y = datasets.twospirals(200, random_state=0)
+    model = MLPClassifier((32, 32), max_iter=300, learning_rate_init=0.01, random_state=0).fit(X, y)
+    ax = plots.plot_decision_regions(model, X, y, resolution=40)
+    assert len(ax.collections) == 2

@@ -33,6 +33,25 @@ class _FunctionCallback(Callback):
         return self.function(model, epoch, history)
 
 
+class _EpochRecorder(Callback):
+    """Keeps the per-epoch attributes (``loss_curve_``, ``n_iter_``, ``t_``, ``history_``,
+    ``validation_scores_``) current after every epoch, so that callbacks see them."""
+
+    def __init__(self, n_samples):
+        self.n_samples = n_samples
+
+    def on_epoch_end(self, model, epoch, history):
+        model.loss_curve_.append(history.loss[-1])
+        for name in ("loss", "val_loss", "val_score", "learning_rate"):
+            values = getattr(history, name)
+            if values:
+                getattr(model.history_, name).append(values[-1])
+        if model.early_stopping and history.val_score:
+            model.validation_scores_.append(history.val_score[-1])
+        model.n_iter_ += 1
+        model.t_ += self.n_samples
+
+
 class BaseMLP(BaseEstimator):
     """Multi-layer perceptron ``Dense -> [BatchNorm] -> activation -> [Dropout] -> ... -> Dense``
     trained by backpropagation; see :class:`ml.MLPClassifier` for the parameters."""
@@ -185,7 +204,7 @@ class BaseMLP(BaseEstimator):
             validate=validate,
             optimizer=self._optimizer,
             schedule=self._schedule,
-            callbacks=self._callbacks(),
+            callbacks=self._callbacks(X.shape[0]),
             model=self,
             verbose=self.verbose,
             desc=type(self).__name__,
@@ -200,16 +219,11 @@ class BaseMLP(BaseEstimator):
             )
 
     def _record(self, result):
-        history = result.history
-        self.loss_curve_ += history.loss
-        for name in ("loss", "val_loss", "val_score", "learning_rate"):
-            getattr(self.history_, name).extend(getattr(history, name))
-        self.n_iter_ += result.n_iter
-        self.t_ += result.samples_seen
-        if history.loss:
-            self.loss_ = history.loss[-1]
-        if self.early_stopping and history.val_score:
-            self.validation_scores_ += history.val_score
+        """The attributes that summarise a finished run; the per-epoch ones are kept up to date
+        during training by :class:`_EpochRecorder`."""
+        if result.history.loss:
+            self.loss_ = result.history.loss[-1]
+        if self.early_stopping and self.validation_scores_:
             self.best_validation_score_ = max(self.validation_scores_)
         elif not self.early_stopping:
             self.best_loss_ = min(self.best_loss_, result.best_loss)
@@ -270,10 +284,11 @@ class BaseMLP(BaseEstimator):
             "step": {"step_size": max(1, self.max_iter // 3)},
         }.get(self.learning_rate, {})
 
-    def _callbacks(self):
-        return [
-            c if isinstance(c, Callback) else _FunctionCallback(c) for c in (self.callbacks or [])
+    def _callbacks(self, n_samples):
+        user = [
+            c if isinstance(c, Callback) else _FunctionCallback(c) for c in self.callbacks or []
         ]
+        return [_EpochRecorder(n_samples), *user]
 
     # --- prediction ------------------------------------------------------------------------------
 
