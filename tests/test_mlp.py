@@ -297,3 +297,27 @@ def test_bad_hyper_parameters(digits, params, error, match):
     X_train, _, y_train, _ = digits
     with pytest.raises(error, match=match):
         MLPClassifier(**params).fit(X_train, y_train)
+
+
+def test_divergence_stops_with_a_clear_error_and_finite_weights(digits):
+    X_train, _, y_train, _ = digits
+    model = MLPClassifier((32,), solver="sgd", learning_rate_init=1e8, momentum=0.0, max_iter=20)
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="learning rate"):
+        model.fit(X_train * 1000, y_train)
+    assert all(np.isfinite(W).all() for W in model.coefs_ + model.intercepts_)
+
+
+def test_ctrl_c_during_fit_keeps_the_best_weights(digits):
+    X_train, X_test, y_train, y_test = digits
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, model, epoch, history):
+            if epoch == 30:
+                raise KeyboardInterrupt
+
+    model = MLPClassifier(
+        (32,), max_iter=100, learning_rate_init=0.01, random_state=0, callbacks=[Interrupt()]
+    )
+    with pytest.warns(UserWarning, match="interrupted by Ctrl-C"):
+        model.fit(X_train, y_train)
+    assert model.n_iter_ == 30 and model.score(X_test, y_test) > 0.9

@@ -1,6 +1,7 @@
 """Composable layers for people who want their own architecture, and ``Sequential``."""
 
 from ml.nn import init, losses
+from ml.nn.conv import AvgPool2D, BatchNorm2d, Conv2D, GlobalAvgPool2D, MaxPool2D
 from ml.nn.layers import (
     Activation,
     BatchNorm1d,
@@ -27,14 +28,19 @@ from ml.nn.sequential import Sequential
 
 __all__ = [
     "Activation",
+    "AvgPool2D",
     "BatchNorm1d",
+    "BatchNorm2d",
     "BinaryCrossEntropy",
+    "Conv2D",
     "Dense",
     "Dropout",
     "Flatten",
+    "GlobalAvgPool2D",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MaxPool2D",
     "MulticlassHinge",
     "PoissonLoss",
     "ReLU",

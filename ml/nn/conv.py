@@ -1,0 +1,238 @@
+"""Convolution and pooling on images in NCHW layout (batch, channels, height, width), as PyTorch.
+
+A convolution slides a small kernel over the image; its weights are shared across positions,
+which gives far fewer parameters than a dense layer and responses that move with the input
+(translation equivariance; pooling then adds some invariance).
+
+Forward is im2col: every kernel-sized window of the padded input becomes a row of a matrix (a
+strided view, copied once), so the whole convolution is one matrix product. Backward is the same
+product transposed, and col2im adds the window gradients back with one slice per kernel offset:
+no Python loop over samples or pixels, and no ``np.add.at``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ml.backend import check_random_state
+from ml.nn.init import INITIALIZERS
+from ml.nn.layers import Layer, _BatchNorm
+
+__all__ = ["AvgPool2D", "BatchNorm2d", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v >= 0 for v in pair):
+        raise ValueError(f"{name} must be a non-negative int or a pair of them; got {value!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def _padding(padding, kernel: tuple[int, int], stride: tuple[int, int]):
+    """``((top, bottom), (left, right))`` for an int, a pair, "valid" or "same"."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("padding='same' needs stride 1 (as in PyTorch).")
+        # an even kernel pads one more at the bottom and right, as PyTorch does
+        return tuple((k - 1) // 2 for k in kernel), tuple(k - 1 - (k - 1) // 2 for k in kernel)
+    ph, pw = _pair(padding, "padding")
+    return (ph, pw), (ph, pw)
+
+
+def _pad(x, padding, value=0.0):
+    (top, left), (bottom, right) = padding
+    if not (top or bottom or left or right):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+
+
+def _windows(x, kernel, stride):
+    """View of shape (N, C, OH, OW, KH, KW): every kernel-sized window of ``x``, no copy."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"a {kh}x{kw} window does not fit in the padded input of size {h}x{w}; use a "
+            "smaller kernel or more padding."
+        )
+    s = x.strides
+    return as_strided(
+        x,
+        shape=(n, c, out_h, out_w, kh, kw),
+        strides=(s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]),
+        writeable=False,
+    )
+
+
+def _col2im(dwindows, input_shape, padding, stride):
+    """Add window gradients (N, C, OH, OW, KH, KW) back into an input-shaped gradient."""
+    n, c, h, w = input_shape
+    (top, left), (bottom, right) = padding
+    _, _, out_h, out_w, kh, kw = dwindows.shape
+    sh, sw = stride
+    dx = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dwindows.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, :, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += dwindows[..., i, j]
+    return dx[:, :, top : top + h, left : left + w]
+
+
+def _check_images(layer, x, channels=None):
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        wanted = f"{channels} channels" if channels is not None else "channels"
+        raise ValueError(
+            f"{layer!r} needs input of shape (batch, {wanted}, height, width); got {x.shape}."
+        )
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every framework):
+    ``y[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] x_pad[n, c, s i + p, s j + q]``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    stride : int or (int, int)
+    padding : int, (int, int), "valid" or "same"
+        Zeros added around the input; "same" keeps the size (stride 1 only).
+    init, bias_init, random_state, dtype
+        As for :class:`ml.nn.Dense`; fan-in is ``in_channels * kh * kw``.
+
+    Shapes: ``x`` (N, C, H, W), ``W`` (out_channels, C, kh, kw), ``b`` (out_channels,).
+    With ``cols`` the windows as rows (N*OH*OW, C*kh*kw): ``y = cols W^T + b``, backward
+    ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W``, then col2im.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        *,
+        init="glorot_uniform",
+        bias_init="zeros",
+        random_state=None,
+        dtype=np.float32,
+    ):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+            raise ValueError("kernel_size and stride must be at least 1.")
+        self.padding_arg = padding
+        self.padding = _padding(padding, self.kernel_size, self.stride)
+        if not callable(init) and init not in INITIALIZERS:
+            raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
+        initializer = init if callable(init) else INITIALIZERS[init]
+        rng, shape = (
+            check_random_state(random_state),
+            (out_channels, in_channels, *self.kernel_size),
+        )
+        W = initializer(shape, rng)
+        b = np.zeros(out_channels) if bias_init == "zeros" else bias_init(shape, rng)
+        self.params = {"W": W.astype(dtype), "b": b.astype(dtype)}
+
+    def forward(self, x, training: bool = False):
+        _check_images(self, x, self.in_channels)
+        windows = _windows(_pad(x, self.padding), self.kernel_size, self.stride)
+        n, _, out_h, out_w, _, _ = windows.shape
+        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, -1)
+        self._cols, self._input_shape = cols, x.shape
+        W = self.params["W"].reshape(self.out_channels, -1)
+        y = cols @ W.T + self.params["b"]
+        return y.reshape(n, out_h, out_w, self.out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        n, _, out_h, out_w = dout.shape
+        dy = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
+        W = self.params["W"]
+        self.grads = {"W": (dy.T @ self._cols).reshape(W.shape), "b": dy.sum(axis=0)}
+        dcols = dy @ W.reshape(self.out_channels, -1)
+        dwindows = dcols.reshape(n, out_h, out_w, *W.shape[1:]).transpose(0, 3, 1, 2, 4, 5)
+        return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+
+    def _describe(self) -> str:
+        kh, kw = self.kernel_size
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={kh if kh == kw else (kh, kw)}"
+            f", stride={self.stride[0]}, padding={self.padding_arg!r}"
+        )
+
+
+class _Pool2D(Layer):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+            raise ValueError("kernel_size and stride must be at least 1.")
+        ph, pw = _pair(padding, "padding")
+        self.padding = ((ph, pw), (ph, pw))
+
+    def _describe(self) -> str:
+        kh, kw = self.kernel_size
+        return f"kernel_size={kh if kh == kw else (kh, kw)}, stride={self.stride[0]}"
+
+
+class MaxPool2D(_Pool2D):
+    """``y[n, c, i, j] = max`` of the window at ``(s i, s j)``; the gradient flows to the
+    window's maximum only. ``stride`` defaults to ``kernel_size``; padding is -inf."""
+
+    def forward(self, x, training: bool = False):
+        _check_images(self, x)
+        windows = _windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
+        flat = windows.reshape(*windows.shape[:4], -1)
+        self._argmax, self._input_shape = flat.argmax(axis=-1), x.shape
+        return np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dout):
+        kh, kw = self.kernel_size
+        hits = self._argmax[..., None] == np.arange(kh * kw)
+        dwindows = (hits * dout[..., None]).reshape(*dout.shape, kh, kw)
+        return _col2im(dwindows.astype(dout.dtype), self._input_shape, self.padding, self.stride)
+
+
+class AvgPool2D(_Pool2D):
+    """``y[n, c, i, j] = mean`` of the window at ``(s i, s j)`` (zero padding counts, as
+    PyTorch's default); each input of a window gets ``dy / (kh kw)``."""
+
+    def forward(self, x, training: bool = False):
+        _check_images(self, x)
+        windows = _windows(_pad(x, self.padding), self.kernel_size, self.stride)
+        self._input_shape = x.shape
+        return windows.mean(axis=(4, 5))
+
+    def backward(self, dout):
+        kh, kw = self.kernel_size
+        share = dout[..., None, None] / dout.dtype.type(kh * kw)
+        dwindows = np.broadcast_to(share, (*dout.shape, kh, kw))
+        return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+
+
+class GlobalAvgPool2D(Layer):
+    """``(N, C, H, W) -> (N, C)``: the mean of each channel; backward spreads ``dy / (H W)``."""
+
+    def forward(self, x, training: bool = False):
+        _check_images(self, x)
+        self._input_shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dout):
+        n, c, h, w = self._input_shape
+        return np.broadcast_to(
+            (dout / dout.dtype.type(h * w))[:, :, None, None], (n, c, h, w)
+        ).copy()
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of images (N, C, H, W): statistics per channel over N, H and W."""
+
+    _axes = (0, 2, 3)

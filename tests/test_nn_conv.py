@@ -1,0 +1,138 @@
+"""Convolution and pooling: gradient checks in float64 across strides, paddings, odd and even
+sizes and channels, and the same outputs and gradients as PyTorch's functional ops."""
+
+import numpy as np
+import pytest
+from gradient_helpers import assert_layer_gradients
+
+from ml import nn
+
+RNG = np.random.default_rng(0)
+CONV_CASES = [  # (kernel, stride, padding, height, width)
+    (3, 1, 0, 6, 6),
+    (3, 2, 0, 7, 6),
+    (3, 1, 1, 5, 6),
+    (3, 2, 1, 6, 7),
+    (3, 1, "same", 5, 5),
+    (2, 1, "same", 6, 5),
+    (2, 2, 0, 6, 6),
+    (4, 2, (1, 2), 7, 8),
+]
+POOL_CASES = [
+    (2, None, 0, 6, 6),
+    (2, None, 0, 7, 5),
+    (3, 2, 0, 7, 7),
+    (3, 1, 1, 5, 6),
+    (2, 1, 0, 5, 4),
+]
+
+
+def _conv(kernel, stride, padding, in_channels=3, out_channels=4):
+    conv = nn.Conv2D(
+        in_channels, out_channels, kernel, stride, padding, random_state=0, dtype=np.float64
+    )
+    conv.params["b"][...] = RNG.normal(size=out_channels)
+    return conv
+
+
+@pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
+def test_conv2d_gradients(kernel, stride, padding, height, width):
+    assert_layer_gradients(_conv(kernel, stride, padding), RNG.normal(size=(2, 3, height, width)))
+
+
+@pytest.mark.parametrize("kernel, stride, padding, height, width", POOL_CASES)
+@pytest.mark.parametrize("pool", [nn.MaxPool2D, nn.AvgPool2D])
+def test_pooling_gradients(pool, kernel, stride, padding, height, width):
+    x = RNG.permutation(2 * 3 * height * width).reshape(2, 3, height, width) / 10.0  # no ties
+    assert_layer_gradients(pool(kernel, stride, padding), x)
+
+
+def test_global_average_pooling_and_batchnorm2d_gradients():
+    assert_layer_gradients(nn.GlobalAvgPool2D(), RNG.normal(size=(2, 3, 4, 5)))
+    for training in (True, False):
+        bn = nn.BatchNorm2d(3, dtype=np.float64)
+        bn.params["gamma"][...] = RNG.normal(size=3)
+        bn.running_var[...] = RNG.uniform(0.5, 2, size=3)
+        assert_layer_gradients(bn, RNG.normal(size=(4, 3, 3, 5)) * 2 + 1, training=training)
+
+
+def test_dropout_and_flatten_on_images():
+    x = np.ones((4, 3, 5, 5), np.float32)
+    y = nn.Dropout(0.5, random_state=0).forward(x, training=True)
+    assert y.shape == x.shape and 0.3 < (y == 0).mean() < 0.7
+
+
+def test_shapes_errors_and_summary():
+    net = nn.Sequential(
+        nn.Conv2D(1, 8, 3, padding="same"),
+        nn.ReLU(),
+        nn.MaxPool2D(2),
+        nn.Conv2D(8, 4, 3),
+        nn.Flatten(),
+        nn.Dense(16, 2),
+    )
+    text = net.summary((1, 8, 8))
+    assert "(None, 8, 8, 8)" in text and "(None, 8, 4, 4)" in text and "(None, 4, 2, 2)" in text
+    with pytest.raises(ValueError, match="needs input of shape \\(batch, 1 channels"):
+        nn.Conv2D(1, 2, 3).forward(np.zeros((2, 3, 5, 5)))
+    with pytest.raises(ValueError, match="does not fit"):
+        nn.Conv2D(1, 2, 5).forward(np.zeros((1, 1, 3, 3)))
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        nn.Conv2D(1, 2, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="kernel_size must be"):
+        nn.MaxPool2D(-1)
+
+
+def _torch_check(layer, x, reference):
+    """Our forward and input gradient against torch's ``reference(x)``, to 1e-5."""
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x, requires_grad=True)
+    expected = reference(xt)
+    y = layer.forward(x, training=True)
+    np.testing.assert_allclose(y, expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+    R = RNG.normal(size=y.shape)
+    expected.backward(torch.tensor(R))
+    np.testing.assert_allclose(layer.backward(R), xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+    return torch
+
+
+@pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
+def test_conv2d_matches_pytorch(kernel, stride, padding, height, width):
+    torch = pytest.importorskip("torch")
+    conv = _conv(kernel, stride, padding)
+    W = torch.tensor(conv.params["W"], requires_grad=True)
+    b = torch.tensor(conv.params["b"], requires_grad=True)
+    _torch_check(
+        conv,
+        RNG.normal(size=(2, 3, height, width)),
+        lambda xt: torch.nn.functional.conv2d(xt, W, b, stride, padding),
+    )
+    np.testing.assert_allclose(conv.grads["W"], W.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(conv.grads["b"], b.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, stride, padding, height, width", POOL_CASES)
+def test_pooling_matches_pytorch(kernel, stride, padding, height, width):
+    torch = pytest.importorskip("torch")
+    x = RNG.normal(size=(2, 3, height, width))
+    functional = torch.nn.functional
+    _torch_check(
+        nn.MaxPool2D(kernel, stride, padding),
+        x,
+        lambda xt: functional.max_pool2d(xt, kernel, stride, padding),
+    )
+    _torch_check(
+        nn.AvgPool2D(kernel, stride, padding),
+        x,
+        lambda xt: functional.avg_pool2d(xt, kernel, stride, padding),
+    )
+
+
+def test_batchnorm2d_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.normal(size=(4, 3, 5, 5)) * 2 + 1
+    bn = nn.BatchNorm2d(3, dtype=np.float64)
+    mean, var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    _torch_check(bn, x, lambda xt: torch.nn.functional.batch_norm(xt, mean, var, training=True))
+    np.testing.assert_allclose(bn.running_mean, mean.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(bn.running_var, var.numpy(), rtol=1e-10)
