@@ -6,7 +6,7 @@ plots. ``from ml import plots`` gives the figures; everything else is re-exporte
 
 from ml import datasets, functional, nn, optim
 from ml.backend import array_namespace, check_random_state, to_numpy
-from ml.estimators import MLPClassifier, MLPRegressor, SoftmaxClassifier
+from ml.estimators import ConvNetClassifier, MLPClassifier, MLPRegressor, SoftmaxClassifier
 from ml.functional import (
     cross_entropy,
     cross_entropy_gradient,
@@ -23,6 +23,7 @@ from ml.train import train
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConvNetClassifier",
     "MLPClassifier",
     "MLPRegressor",
     "SoftmaxClassifier",

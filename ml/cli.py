@@ -26,7 +26,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from ml import datasets, optim, plots  # noqa: E402
-from ml.estimators import MLPClassifier, SoftmaxClassifier  # noqa: E402
+from ml.estimators import ConvNetClassifier, MLPClassifier, SoftmaxClassifier  # noqa: E402
 from ml.functional import cross_entropy, cross_entropy_gradient, label_binarize  # noqa: E402
 
 DEFAULT_OUT = "ml-demo-output"
@@ -38,7 +38,7 @@ DATASETS = {
     "circles": lambda seed: datasets.circles(400, random_state=seed),
     "blobs": lambda seed: datasets.blobs(random_state=seed),
 }
-MODELS = {"softmax": SoftmaxClassifier, "mlp": MLPClassifier}
+MODELS = {"softmax": SoftmaxClassifier, "mlp": MLPClassifier, "cnn": ConvNetClassifier}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,11 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
-        help="train the softmax classifier and the MLP on digits and two spirals, print "
-        "accuracies, write figures",
-        description="Train the softmax classifier and a multi-layer perceptron on digits and on "
-        "two spirals, compare the lecture's three searches, print accuracies and losses, and "
-        "write the figures as PNG files.",
+        help="train the softmax classifier, the MLP and the CNN on digits and two spirals, "
+        "print accuracies, write figures",
+        description="Train the softmax classifier, a multi-layer perceptron and a convolutional "
+        "network on digits and on two spirals, test the CNN on shifted digits, compare the "
+        "lecture's three searches, print accuracies and losses, and write the figures as PNG "
+        "files.",
     )
     _add_common(demo)
     demo.set_defaults(command=_demo)
@@ -106,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="mlp: stop on a validation split",
     )
+    train.add_argument(
+        "--conv-layers",
+        type=_conv_layers,
+        default=None,
+        help="cnn: channels:kernel of each block, comma-separated (default: 16:3,32:3)",
+    )
     train.add_argument("--scale", action="store_true", help="standardise the features first")
     train.add_argument("--test-size", type=float, default=0.25, help="(default: 0.25)")
     _add_common(train)
@@ -125,6 +132,15 @@ def _sizes(text: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected widths such as 64,32; got {text!r}") from None
+
+
+def _conv_layers(text: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return tuple(tuple(int(v) for v in block.split(":")) for block in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected blocks such as 16:3,32:3; got {text!r}"
+        ) from None
 
 
 def _verbose() -> bool:
@@ -150,7 +166,7 @@ def _save(fig, out: Path, name: str) -> Path:
 
 def _fit_and_score(model, X, y, seed, test_size=0.25):
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y
+        X, y, test_size=test_size, random_state=seed
     )
     start = time.perf_counter()
     model.fit(X_train, y_train)
@@ -160,7 +176,7 @@ def _fit_and_score(model, X, y, seed, test_size=0.25):
         f"test {model.score(X_test, y_test):6.1%}  loss {_last(model).loss_curve_[-1]:.4f}  "
         f"{_last(model).n_iter_:4d} iterations  {seconds:5.2f} s"
     )
-    return model, X_test
+    return model, X_test, y_test
 
 
 def _last(model):
@@ -170,6 +186,8 @@ def _last(model):
 
 def _name(model) -> str:
     model = _last(model)
+    if isinstance(model, ConvNetClassifier):
+        return f"CNN {tuple(b[0] for b in model.conv_layers)} {model.solver}"
     if isinstance(model, MLPClassifier):
         return f"MLP {tuple(model.hidden_layer_sizes)} {model.solver}"
     return f"softmax classifier ({model.solver})"
@@ -182,12 +200,30 @@ def _demo(args, parser) -> int:
     print("\nDigits (8x8 images, 10 classes), 25 % held out; the MLP sees pixels / 16:")
     X, y = datasets.load_digits()
     _fit_and_score(SoftmaxClassifier(random_state=seed, verbose=verbose), X, y, seed)
-    mlp, X_test = _fit_and_score(
+    mlp, X_test, _ = _fit_and_score(
         MLPClassifier((64, 64), random_state=seed, verbose=verbose), X / 16, y, seed
     )
     shown = X_test[:30]
     _save(plots.plot_digits(shown, mlp.predict(shown)).figure, out, "digits_predictions.png")
     _save(plots.plot_training(mlp)[0].figure, out, "digits_mlp_training.png")
+
+    print("\nDigits as 8x8 images: a CNN against an MLP of about as many weights, then the test")
+    print("images shifted by a few pixels (training saw them in place):")
+    images = X.reshape(-1, 8, 8) / 16
+    cnn, images_test, y_test = _fit_and_score(
+        ConvNetClassifier(random_state=seed, verbose=verbose), images, y, seed
+    )
+    wide, _, _ = _fit_and_score(
+        MLPClassifier((160,), random_state=seed, verbose=verbose), X / 16, y, seed
+    )
+    for max_shift in (1, 2):
+        shifted = datasets.shift_images(images_test, max_shift=max_shift, random_state=seed)
+        cnn_score = cnn.score(shifted, y_test)
+        mlp_score = wide.score(shifted.reshape(len(shifted), -1), y_test)
+        label = f"shifted by up to {max_shift} pixel{'s' * (max_shift > 1)}"
+        print(f"  {label:<34} CNN {cnn_score:6.1%}  MLP {mlp_score:6.1%}")
+    _save(plots.plot_filters(cnn).figure, out, "cnn_filters.png")
+    _save(plots.plot_feature_maps(cnn, images_test[0])[0].figure, out, "cnn_feature_maps.png")
 
     print("\nThe lecture's searches for W on digits (cross-entropy in bits, 500 steps each):")
     curves = _lecture_searches(X, y, seed)
@@ -253,11 +289,19 @@ def _train(args, parser) -> int:
     }
     if args.solver is not None:
         params["solver"] = args.solver
+    network_options = [
+        "hidden_layer_sizes",
+        "activation",
+        "dropout",
+        "batch_norm",
+        "early_stopping",
+    ]
+    given = [name for name in network_options if getattr(args, name) is not None]
+    if args.model == "softmax" and given:
+        parser.error(f"--{given[0].replace('_', '-')} applies to --model mlp and cnn only")
+    if args.model != "cnn" and args.conv_layers is not None:
+        parser.error("--conv-layers applies to --model cnn only")
     if args.model == "softmax":
-        mlp_only = ["hidden_layer_sizes", "activation", "dropout", "batch_norm", "early_stopping"]
-        given = [name for name in mlp_only if getattr(args, name) is not None]
-        if given:
-            parser.error(f"--{given[0].replace('_', '-')} applies to --model mlp only")
         if args.learning_rate is not None:
             params["learning_rate"] = args.learning_rate
     else:
@@ -270,16 +314,20 @@ def _train(args, parser) -> int:
         )
         if args.learning_rate is not None:
             params["learning_rate_init"] = args.learning_rate
+        if args.conv_layers is not None:
+            params["conv_layers"] = args.conv_layers
     model = MODELS[args.model](**params)
     if args.scale:
         model = make_pipeline(StandardScaler(), model)
     print(f"ml train: {args.model} on {args.data} ({len(X)} samples)")
-    model, _ = _fit_and_score(model, X, y, args.random_state, args.test_size)
+    model, _, _ = _fit_and_score(model, X, y, args.random_state, args.test_size)
     out, stem = Path(args.out), f"{args.data}_{args.model}"
     ax = plots.plot_loss_curves(_last(model).loss_curve_, title=f"{args.model} on {args.data}")
     _save(ax.figure, out, f"{stem}_loss.png")
     if X.shape[1] == 2:
         _save(plots.plot_decision_regions(model, X, y).figure, out, f"{stem}_regions.png")
-    if args.model == "mlp":
+    if args.model != "softmax":
         _save(plots.plot_training(_last(model))[0].figure, out, f"{stem}_training.png")
+    if args.model == "cnn":
+        _save(plots.plot_filters(_last(model)).figure, out, f"{stem}_filters.png")
     return 0

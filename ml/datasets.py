@@ -16,7 +16,16 @@ import sklearn.datasets
 from ml._validation import check_number
 from ml.backend import check_random_state, sklearn_seed
 
-__all__ = ["blobs", "circles", "load_digits", "load_mnist", "read_idx", "twospirals", "xor"]
+__all__ = [
+    "blobs",
+    "circles",
+    "load_digits",
+    "load_mnist",
+    "read_idx",
+    "shift_images",
+    "twospirals",
+    "xor",
+]
 
 
 def twospirals(n_samples: int = 300, noise: float = 0.5, random_state=None):
@@ -101,6 +110,27 @@ def load_digits(*, images: bool = False):
     """
     digits = sklearn.datasets.load_digits()
     return (digits.images if images else digits.data), digits.target
+
+
+def shift_images(images, max_shift: int = 2, random_state=None):
+    """Move each image (n, h, w) or (n, c, h, w) by its own random offset of up to ``max_shift``
+    pixels along each axis, filling the uncovered border with zeros.
+
+    The lecture's translation-invariance claim is tested with it: a network that learned digits
+    in place should still recognise them shifted.
+    """
+    check_number("max_shift", max_shift, integer=True, low=0)
+    images = np.asarray(images)
+    rng = check_random_state(random_state)
+    shifted = np.zeros_like(images)
+    height, width = images.shape[-2:]
+    offsets = rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))
+    for i, (dy, dx) in enumerate(offsets):
+        source = images[i, ..., max(0, -dy) : height - max(0, dy), max(0, -dx) : width - max(0, dx)]
+        shifted[i, ..., max(0, dy) : height - max(0, -dy), max(0, dx) : width - max(0, -dx)] = (
+            source
+        )
+    return shifted
 
 
 # --- MNIST's IDX files ---------------------------------------------------------------------------

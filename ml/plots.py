@@ -6,12 +6,14 @@ returns it, so figures compose. ``from ml import plots`` is what the lecture doe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap, to_hex
 
+from ml import nn
 from ml.datasets import twospirals
 from ml.functional import get_activation
 from ml.train import Callback
@@ -22,6 +24,8 @@ __all__ = [
     "plot_activations",
     "plot_decision_regions",
     "plot_digits",
+    "plot_feature_maps",
+    "plot_filters",
     "plot_loss_curves",
     "plot_training",
     "set_plot_style",
@@ -174,13 +178,8 @@ def plot_digits(images, labels=None, *, predictions=None, ax=None, n_cols: int =
         raise ValueError(f"images must have shape (n, h, w) or (n, h*w); got {images.shape}.")
     n, h, w = images.shape
     n_cols = min(n_cols, n)
-    n_rows = -(-n // n_cols)
-    canvas = np.full((n_rows * (h + 1), n_cols * (w + 1)), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, n_cols)
-        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
     ax = _axes(ax)
-    ax.imshow(canvas, cmap="gray_r", interpolation="nearest")
+    ax.imshow(_tile(images, n_cols), cmap="gray_r", interpolation="nearest")
     ax.axis("off")
     captions = predictions if predictions is not None else labels
     for i in range(n if captions is not None else 0):
@@ -195,6 +194,82 @@ def plot_digits(images, labels=None, *, predictions=None, ax=None, n_cols: int =
             color="tab:green" if ok else "tab:red",
         )
     return ax
+
+
+def _tile(images, n_cols: int) -> np.ndarray:
+    """Images (n, h, w) side by side, ``n_cols`` to a row, one blank (NaN) pixel apart."""
+    n, h, w = images.shape
+    n_rows = -(-n // n_cols)
+    canvas = np.full((n_rows * (h + 1) - 1, n_cols * (w + 1) - 1), np.nan)
+    for i, image in enumerate(images):
+        r, c = divmod(i, n_cols)
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
+    return canvas
+
+
+def _conv_layers(model):
+    network = getattr(model, "network_", model)
+    layers = list(network.all_layers()) if hasattr(network, "all_layers") else []
+    return layers, [layer for layer in layers if isinstance(layer, nn.Conv2D)]
+
+
+def plot_filters(model, *, layer: int = 0, ax=None, n_cols: int = 8):
+    """The learned kernels of the ``layer``-th Conv2D layer of a fitted ConvNetClassifier (or of
+    a Sequential), blue negative and red positive: ``n_cols`` to a row for one input channel,
+    else one row per output channel with a kernel per input channel.
+    """
+    _, convs = _conv_layers(model)
+    if not convs:
+        raise ValueError("model has no Conv2D layer to show; fit a ConvNetClassifier first.")
+    W = np.asarray(convs[layer].params["W"], dtype=float)
+    out_channels, in_channels, kh, kw = W.shape
+    kernels = W.reshape(out_channels * in_channels, kh, kw)
+    ax = _axes(ax)
+    limit = np.abs(W).max() or 1.0
+    n_cols = in_channels if in_channels > 1 else min(n_cols, len(kernels))
+    ax.imshow(
+        _tile(kernels, n_cols), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+    )
+    ax.set_title(
+        f"Conv2D layer {layer + 1}: {out_channels} kernels of {kh}x{kw}"
+        + (f" on {in_channels} channels" if in_channels > 1 else "")
+    )
+    ax.axis("off")
+    return ax
+
+
+def plot_feature_maps(model, image, *, axes=None, max_channels: int = 16):
+    """What each layer sees: ``image`` (h, w) or (c, h, w), then the output of every activation
+    and pooling layer on images, up to ``max_channels`` channels each, one panel per layer.
+
+    Returns the array of Axes (a new figure when ``axes`` is None).
+    """
+    layers, _ = _conv_layers(model)
+    x = np.asarray(image, dtype=layers[0].params["W"].dtype if layers else float)
+    x = x[None, None] if x.ndim == 2 else x[None]
+    maps = [("input", x[0])]
+    for layer in layers:
+        x = layer.forward(x, training=False)
+        shown = isinstance(layer, nn.Activation | nn.MaxPool2D | nn.AvgPool2D)
+        if x.ndim != 4:
+            break
+        if shown:
+            maps.append((f"{type(layer).__name__} ({x.shape[1]}x{x.shape[2]}x{x.shape[3]})", x[0]))
+    if axes is None:
+        _, axes = plt.subplots(1, len(maps), figsize=(2.6 * len(maps), 3), layout="constrained")
+    axes = np.asarray(axes).ravel()
+    if len(axes) != len(maps):
+        raise ValueError(f"axes must hold {len(maps)} Axes, one per map; got {len(axes)}.")
+    for ax, (title, fmap) in zip(axes, maps, strict=True):
+        channels = fmap[:max_channels]
+        ax.imshow(
+            _tile(channels, math.ceil(math.sqrt(len(channels)))),
+            cmap="viridis",
+            interpolation="nearest",
+        )
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    return axes
 
 
 def plot_training(model, *, axes=None):

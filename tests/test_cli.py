@@ -8,6 +8,8 @@ from ml.cli import main
 FIGURES = [
     "activations.png",
     "blobs_softmax.png",
+    "cnn_feature_maps.png",
+    "cnn_filters.png",
     "digits_mlp_training.png",
     "digits_predictions.png",
     "loss_curves.png",
@@ -20,6 +22,7 @@ def test_demo_prints_results_and_writes_figures(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "softmax classifier (sgd)" in printed and "MLP (64, 64, 64) adam" in printed
+    assert "CNN (16, 32) adam" in printed and "shifted by up to 2 pixels" in printed
     assert "gradient descent" in printed and str(tmp_path) in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == FIGURES
     for name in FIGURES:
@@ -66,10 +69,20 @@ def test_train_an_mlp_with_every_option(tmp_path, capsys):
     }
 
 
-def test_mlp_options_are_refused_for_the_softmax_model(tmp_path, capsys):
+def test_train_a_cnn(tmp_path, capsys):
+    args = ["train", "--model", "cnn", "--conv-layers", "4:3", "--max-iter", "3"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    assert "CNN (4,) adam" in capsys.readouterr().out
+    assert "digits_cnn_filters.png" in {p.name for p in tmp_path.iterdir()}
+
+
+def test_network_options_are_refused_where_they_do_not_apply(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--model", "softmax", "--dropout", "0.2", "--out", str(tmp_path)])
-    assert "--dropout applies to --model mlp only" in capsys.readouterr().err
+    assert "--dropout applies to --model mlp and cnn only" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "mlp", "--conv-layers", "8:3", "--out", str(tmp_path)])
+    assert "--conv-layers applies to --model cnn only" in capsys.readouterr().err
 
 
 def test_bad_hyper_parameter_is_reported(tmp_path):

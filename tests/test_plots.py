@@ -88,7 +88,7 @@ def test_digits_are_tiled_and_captioned():
     wrong[3] = (wrong[3] + 1) % 10
     ax = plots.plot_digits(X[:12], y[:12], predictions=wrong, n_cols=5)
     (image,) = ax.get_images()
-    assert image.get_array().shape == (3 * 9, 5 * 9)
+    assert image.get_array().shape == (3 * 9 - 1, 5 * 9 - 1)
     np.testing.assert_array_equal(image.get_array()[:8, :8], X[0].reshape(8, 8))
     texts = ax.texts
     assert [t.get_text() for t in texts] == [str(v) for v in wrong]
@@ -157,3 +157,41 @@ def test_decision_regions_of_an_mlp_on_two_spirals():
     model = MLPClassifier((32, 32), max_iter=300, learning_rate_init=0.01, random_state=0).fit(X, y)
     ax = plots.plot_decision_regions(model, X, y, resolution=40)
     assert len(ax.collections) == 2
+
+
+@pytest.fixture(scope="module")
+def small_cnn():
+    from ml import ConvNetClassifier
+
+    X, y = datasets.load_digits(images=True)
+    return ConvNetClassifier(((4, 3), (6, 3)), max_iter=2, random_state=0).fit(X / 16, y)
+
+
+def test_plot_filters_tiles_every_kernel(small_cnn):
+    ax = plots.plot_filters(small_cnn)
+    (image,) = ax.get_images()
+    W = small_cnn.network_[0].params["W"]
+    np.testing.assert_allclose(image.get_array()[:3, :3], W[0, 0])
+    np.testing.assert_allclose(image.get_array()[:3, 4:7], W[1, 0])
+    assert image.get_array().shape == (3, 4 * 4 - 1)
+    assert ax.get_title() == "Conv2D layer 1: 4 kernels of 3x3"
+    second = plots.plot_filters(small_cnn, layer=1)
+    assert second.get_images()[0].get_array().shape == (6 * 4 - 1, 4 * 4 - 1)
+    with pytest.raises(ValueError, match="no Conv2D layer"):
+        plots.plot_filters(SoftmaxClassifier())
+
+
+def test_plot_feature_maps_shows_what_each_layer_sees(small_cnn):
+    X, _ = datasets.load_digits(images=True)
+    axes = plots.plot_feature_maps(small_cnn, X[0] / 16)
+    titles = [ax.get_title() for ax in axes]
+    assert titles == [
+        "input",
+        "ReLU (4x8x8)",
+        "MaxPool2D (4x4x4)",
+        "ReLU (6x4x4)",
+        "MaxPool2D (6x2x2)",
+    ]
+    np.testing.assert_allclose(axes[0].get_images()[0].get_array(), X[0] / 16)
+    relu = np.maximum(small_cnn.network_[0].forward((X[:1] / 16)[:, None].astype(np.float32)), 0)
+    np.testing.assert_allclose(axes[1].get_images()[0].get_array()[:8, :8], relu[0, 0], rtol=1e-6)

@@ -1,6 +1,7 @@
 """scikit-learn compatible estimators."""
 
+from ml.estimators.cnn import ConvNetClassifier
 from ml.estimators.mlp import MLPClassifier, MLPRegressor
 from ml.estimators.softmax import SoftmaxClassifier
 
-__all__ = ["MLPClassifier", "MLPRegressor", "SoftmaxClassifier"]
+__all__ = ["ConvNetClassifier", "MLPClassifier", "MLPRegressor", "SoftmaxClassifier"]

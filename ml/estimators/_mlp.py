@@ -116,20 +116,30 @@ class BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         sizes = self._check_params()
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
-        X = check_X(self, X, reset=first, dtype=np.dtype(self.dtype))
+        X = self._check_input(X, reset=first)
         Y, y_checked = self._encode_targets(y, X.shape[0], first=first, classes=classes)
         weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         weight = weight * self._class_weights(y_checked)
         if first:
             self._rng = check_random_state(self.random_state)
-            self._initialize(X.shape[1], Y.shape[1], sizes)
+            self._initialize(self._build_network(X, Y.shape[1], sizes), Y.shape[1])
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, weight)
         else:
             self._fit_stochastic(X, Y, y_checked, weight, incremental)
         return self
 
-    def _initialize(self, n_features, n_outputs, sizes):
+    def _check_input(self, X, *, reset):
+        """``X`` as the array the network takes: here rows (n_samples, n_features)."""
+        dtype = np.dtype(self.dtype) if reset else self.coefs_[0].dtype
+        return check_X(self, X, reset=reset, dtype=dtype)
+
+    def _build_network(self, X, n_outputs, sizes) -> nn.Sequential:
+        return nn.Sequential(*self._dense_layers(X.shape[1], n_outputs, sizes))
+
+    def _dense_layers(self, n_features, n_outputs, sizes) -> list[nn.Layer]:
+        """``Dense -> [BatchNorm1d] -> activation -> [Dropout]`` per hidden layer, then the
+        output Dense layer."""
         layers, dtype, rng = [], np.dtype(self.dtype), self._rng
         widths = [n_features, *sizes]
         for fan_in, fan_out, act, p in zip(
@@ -143,12 +153,16 @@ class BaseMLP(BaseEstimator):
             if p > 0:
                 layers.append(nn.Dropout(p, random_state=rng))
         layers.append(_dense(widths[-1], n_outputs, "identity", rng, dtype))
-        self.network_ = nn.Sequential(*layers)
-        dense = [layer for layer in layers if isinstance(layer, nn.Dense)]
+        return layers
+
+    def _initialize(self, network, n_outputs):
+        self.network_ = network
+        dense = [layer for layer in network.all_layers() if isinstance(layer, nn.Dense)]
         self.coefs_ = [layer.params["W"] for layer in dense]
         self.intercepts_ = [layer.params["b"] for layer in dense]
         self._params = self.network_.parameters()
-        self.n_layers_, self.n_outputs_ = len(sizes) + 2, n_outputs
+        self._weighted = [layer for layer in network.all_layers() if "W" in layer.params]
+        self.n_layers_, self.n_outputs_ = len(self._weighted) + 1, n_outputs
         self.out_activation_ = self._loss.out_activation
         self.n_iter_, self.t_, self.loss_curve_, self.history_ = 0, 0, [], History()
         self.best_loss_ = None if self.early_stopping else np.inf
@@ -163,10 +177,9 @@ class BaseMLP(BaseEstimator):
         self.network_.backward(self._loss.backward())
         n = float(weight.sum())
         if self.alpha:
-            for layer in self.network_.layers:
-                if isinstance(layer, nn.Dense):
-                    layer.grads["W"] += (self.alpha / n) * layer.params["W"]
-            loss += l2_penalty(self.coefs_, self.alpha) / n
+            for layer in self._weighted:
+                layer.grads["W"] += (self.alpha / n) * layer.params["W"]
+            loss += l2_penalty([layer.params["W"] for layer in self._weighted], self.alpha) / n
         return loss
 
     def _step(self, X, Y, weight):
@@ -294,8 +307,7 @@ class BaseMLP(BaseEstimator):
 
     def _forward(self, X):
         check_is_fitted(self)
-        X = check_X(self, X, reset=False, dtype=self.coefs_[0].dtype)
-        return self.network_.forward(X, training=False)
+        return self.network_.forward(self._check_input(X, reset=False), training=False)
 
 
 def _dense(fan_in, fan_out, activation, rng, dtype):

@@ -43,14 +43,27 @@ def _padding(padding, kernel: tuple[int, int], stride: tuple[int, int]):
 
 
 def _pad(x, padding, value=0.0):
+    """Pad the height and width axes of an NCHW array."""
     (top, left), (bottom, right) = padding
     if not (top or bottom or left or right):
         return x
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
 
 
-def _windows(x, kernel, stride):
-    """View of shape (N, C, OH, OW, KH, KW): every kernel-sized window of ``x``, no copy."""
+def _pad_nhwc(x, padding):
+    """Zero-pad the height and width axes of an NHWC array; always a fresh contiguous copy."""
+    (top, left), (bottom, right) = padding
+    n, h, w, c = x.shape
+    padded = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    padded[:, top : top + h, left : left + w] = x
+    return padded
+
+
+def _windows(x, kernel, stride, *, channels_last=False):
+    """Every kernel-sized window of ``x``, as a view (no copy): of shape (N, C, OH, OW, KH, KW)
+    for NCHW input, or (N, OH, OW, KH, KW, C) for NHWC input with ``channels_last``."""
+    if channels_last:
+        x = x.transpose(0, 3, 1, 2)  # a view, so that the axes below are named alike
     n, c, h, w = x.shape
     (kh, kw), (sh, sw) = kernel, stride
     out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
@@ -60,12 +73,11 @@ def _windows(x, kernel, stride):
             "smaller kernel or more padding."
         )
     s = x.strides
-    return as_strided(
-        x,
-        shape=(n, c, out_h, out_w, kh, kw),
-        strides=(s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]),
-        writeable=False,
-    )
+    shape, strides = (n, c, out_h, out_w, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3])
+    if channels_last:
+        order = (0, 2, 3, 4, 5, 1)
+        shape, strides = tuple(shape[i] for i in order), tuple(strides[i] for i in order)
+    return as_strided(x, shape=shape, strides=strides, writeable=False)
 
 
 def _col2im(dwindows, input_shape, padding, stride):
@@ -104,8 +116,9 @@ class Conv2D(Layer):
         As for :class:`ml.nn.Dense`; fan-in is ``in_channels * kh * kw``.
 
     Shapes: ``x`` (N, C, H, W), ``W`` (out_channels, C, kh, kw), ``b`` (out_channels,).
-    With ``cols`` the windows as rows (N*OH*OW, C*kh*kw): ``y = cols W^T + b``, backward
-    ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W``, then col2im.
+    With ``cols`` the windows as rows (N*OH*OW, kh*kw*C) and ``W`` as rows (out, kh*kw*C):
+    ``y = cols W^T + b``; backward ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W``, then
+    col2im. The work is done channels-last (NHWC) so that these rows are contiguous.
     """
 
     def __init__(
@@ -142,22 +155,38 @@ class Conv2D(Layer):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
-        windows = _windows(_pad(x, self.padding), self.kernel_size, self.stride)
-        n, _, out_h, out_w, _, _ = windows.shape
-        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, -1)
-        self._cols, self._input_shape = cols, x.shape
-        W = self.params["W"].reshape(self.out_channels, -1)
-        y = cols @ W.T + self.params["b"]
+        # channels last, so that each window row is made of contiguous runs of C values
+        x_pad = _pad_nhwc(x.transpose(0, 2, 3, 1), self.padding)
+        windows = _windows(x_pad, self.kernel_size, self.stride, channels_last=True)
+        n, out_h, out_w = windows.shape[:3]
+        self._cols = windows.reshape(n * out_h * out_w, -1)  # im2col: one copy
+        self._input_shape = x.shape
+        y = self._cols @ self._W_rows().T + self.params["b"]
         return y.reshape(n, out_h, out_w, self.out_channels).transpose(0, 3, 1, 2)
+
+    def _W_rows(self):
+        """The kernels as rows (out_channels, kh * kw * C), in the order of the window rows."""
+        return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
 
     def backward(self, dout):
         n, _, out_h, out_w = dout.shape
         dy = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
-        W = self.params["W"]
-        self.grads = {"W": (dy.T @ self._cols).reshape(W.shape), "b": dy.sum(axis=0)}
-        dcols = dy @ W.reshape(self.out_channels, -1)
-        dwindows = dcols.reshape(n, out_h, out_w, *W.shape[1:]).transpose(0, 3, 1, 2, 4, 5)
-        return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+        (kh, kw), c = self.kernel_size, self.in_channels
+        dW_rows = dy.T @ self._cols
+        self.grads = {
+            "W": np.ascontiguousarray(dW_rows.reshape(-1, kh, kw, c).transpose(0, 3, 1, 2)),
+            "b": dy.sum(axis=0),
+        }
+        dcols = (dy @ self._W_rows()).reshape(n, out_h, out_w, kh, kw, c)
+        # col2im: add each kernel offset's gradient back where its windows read the input
+        _, _, h, w = self._input_shape
+        (top, left), (bottom, right) = self.padding
+        sh, sw = self.stride
+        dx = np.zeros((n, h + top + bottom, w + left + right, c), dtype=dcols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                dx[:, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += dcols[:, :, :, i, j]
+        return dx[:, top : top + h, left : left + w].transpose(0, 3, 1, 2)
 
     def _describe(self) -> str:
         kh, kw = self.kernel_size
@@ -184,17 +213,43 @@ class _Pool2D(Layer):
 
 class MaxPool2D(_Pool2D):
     """``y[n, c, i, j] = max`` of the window at ``(s i, s j)``; the gradient flows to the
-    window's maximum only. ``stride`` defaults to ``kernel_size``; padding is -inf."""
+    window's maximum. ``stride`` defaults to ``kernel_size``; padding is -inf.
+
+    Windows that tile the image (stride = kernel, no padding, the usual case) take a fast path:
+    a reshape instead of im2col, and a tie for the maximum shares the gradient equally.
+    """
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)
+        self._input_shape = x.shape
+        self._tiled = self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
+        if self._tiled:
+            blocks = self._blocks(x)
+            y = blocks.max(axis=(3, 5))
+            self._is_max = blocks == y[:, :, :, None, :, None]
+            return y
         windows = _windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
         flat = windows.reshape(*windows.shape[:4], -1)
-        self._argmax, self._input_shape = flat.argmax(axis=-1), x.shape
+        self._argmax = flat.argmax(axis=-1)
         return np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
+
+    def _blocks(self, x):
+        """``x`` cropped to whole windows, as (N, C, OH, kh, OW, kw)."""
+        (kh, kw), (n, c, h, w) = self.kernel_size, x.shape
+        out_h, out_w = h // kh, w // kw
+        if out_h < 1 or out_w < 1:
+            raise ValueError(f"a {kh}x{kw} window does not fit in an input of size {h}x{w}.")
+        return x[:, :, : out_h * kh, : out_w * kw].reshape(n, c, out_h, kh, out_w, kw)
 
     def backward(self, dout):
         kh, kw = self.kernel_size
+        if self._tiled:
+            share = self._is_max / self._is_max.sum(axis=(3, 5), keepdims=True, dtype=dout.dtype)
+            dblocks = share * dout[:, :, :, None, :, None]
+            dx = np.zeros(self._input_shape, dtype=dout.dtype)
+            n, c, out_h, _, out_w, _ = dblocks.shape
+            dx[:, :, : out_h * kh, : out_w * kw] = dblocks.reshape(n, c, out_h * kh, out_w * kw)
+            return dx
         hits = self._argmax[..., None] == np.arange(kh * kw)
         dwindows = (hits * dout[..., None]).reshape(*dout.shape, kh, kw)
         return _col2im(dwindows.astype(dout.dtype), self._input_shape, self.padding, self.stride)

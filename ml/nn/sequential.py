@@ -51,15 +51,16 @@ class Sequential(Layer):
 
     def parameters(self) -> list[np.ndarray]:
         """Every parameter array, layer by layer; optimisers update these in place."""
-        return [p for layer in self._leaves() for p in layer.params.values()]
+        return [p for layer in self.all_layers() for p in layer.params.values()]
 
     def gradients(self) -> list[np.ndarray]:
         """The gradients of :meth:`parameters`, in the same order, after :meth:`backward`."""
-        return [layer.grads[name] for layer in self._leaves() for name in layer.params]
+        return [layer.grads[name] for layer in self.all_layers() for name in layer.params]
 
-    def _leaves(self):
+    def all_layers(self):
+        """Every layer, with the layers of nested Sequentials in their place."""
         for layer in self.layers:
-            yield from layer._leaves() if isinstance(layer, Sequential) else [layer]
+            yield from layer.all_layers() if isinstance(layer, Sequential) else [layer]
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -1,0 +1,160 @@
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ml import ConvNetClassifier, MLPClassifier, datasets, nn
+from ml.datasets import shift_images
+
+_FLOAT32 = "float32 rounding differs with the batch's size and order; passes with dtype='float64'"
+SMALL = {"conv_layers": ((4, 3),), "hidden_layer_sizes": (16,), "max_iter": 100}
+
+
+@parametrize_with_checks(
+    [ConvNetClassifier(**SMALL), ConvNetClassifier(**SMALL, dtype="float64")],
+    expected_failed_checks=lambda est: (
+        {
+            "check_sample_weight_equivalence_on_dense_data": _FLOAT32,
+            "check_methods_subset_invariance": _FLOAT32,
+            "check_methods_sample_order_invariance": _FLOAT32,
+        }
+        if est.dtype == "float32"
+        else {}
+    ),
+)
+def test_scikit_learn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = datasets.load_digits(images=True)
+    return train_test_split(X / 16, y, test_size=0.25, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_cnn(digits):
+    X_train, _, y_train, _ = digits
+    start = time.perf_counter()
+    model = ConvNetClassifier(random_state=0).fit(X_train, y_train)
+    model.fit_seconds_ = time.perf_counter() - start
+    return model
+
+
+def test_digits_as_images_reach_98_percent(digits, fitted_cnn):
+    _, X_test, _, y_test = digits
+    assert fitted_cnn.score(X_test, y_test) >= 0.98
+    assert fitted_cnn.image_shape_ == (1, 8, 8)
+    print(f"ConvNetClassifier on digits: fit in {fitted_cnn.fit_seconds_:.1f} s")
+
+
+def test_translation_invariance_beats_an_mlp_of_similar_size(digits, fitted_cnn):
+    """The lecture's claim: shared kernels and pooling make a CNN robust to shifts."""
+    X_train, X_test, y_train, y_test = digits
+    mlp = MLPClassifier((160,), random_state=0).fit(X_train.reshape(len(X_train), -1), y_train)
+    n_cnn = sum(p.size for p in fitted_cnn.network_.parameters())
+    n_mlp = sum(p.size for p in mlp.network_.parameters())
+    assert 0.8 < n_mlp / n_cnn < 1.2
+    cnn_scores, mlp_scores = [], []
+    for seed in range(3):
+        shifted = shift_images(X_test, max_shift=2, random_state=seed)
+        cnn_scores.append(fitted_cnn.score(shifted, y_test))
+        mlp_scores.append(mlp.score(shifted.reshape(len(shifted), -1), y_test))
+    assert np.mean(cnn_scores) >= np.mean(mlp_scores) + 0.04, (cnn_scores, mlp_scores)
+
+
+def test_images_in_every_layout(digits):
+    X_train, X_test, y_train, _ = digits
+    X_train, y_train = X_train[:300], y_train[:300]
+    flat = X_train.reshape(300, -1)
+    options = dict(conv_layers=((4, 3),), max_iter=3, random_state=0)
+    reference = ConvNetClassifier(**options).fit(X_train, y_train).predict_proba(X_test)
+    for X, extra in [
+        (X_train[:, None], {}),
+        (flat, {}),
+        (flat, {"image_shape": (1, 8, 8)}),
+    ]:
+        model = ConvNetClassifier(**options, **extra).fit(X, y_train)
+        assert model.image_shape_ == (1, 8, 8)
+        np.testing.assert_allclose(model.predict_proba(X_test), reference, rtol=1e-6)
+    model = ConvNetClassifier(**options).fit(flat, y_train)
+    np.testing.assert_array_equal(model.predict(X_test), model.predict(X_test.reshape(-1, 64)))
+    with pytest.raises(ValueError, match="fitted on images of shape \\(1, 8, 8\\)"):
+        model.predict(np.zeros((2, 1, 9, 9)))
+    with pytest.raises(ValueError, match="image_shape \\(1, 4, 4\\) holds 16 pixels, but X has 64"):
+        ConvNetClassifier(image_shape=(1, 4, 4)).fit(flat, y_train)
+    with pytest.raises(ValueError, match="X must be images"):
+        model.predict(np.zeros((2, 1, 1, 8, 8)))
+
+
+def test_rows_that_are_not_square_are_one_dimensional_signals():
+    X = np.random.default_rng(0).normal(size=(60, 5))
+    y = (X[:, 0] > 0).astype(int)
+    model = ConvNetClassifier(conv_layers=((4, 3),), max_iter=50, random_state=0).fit(X, y)
+    assert model.image_shape_ == (1, 1, 5)
+    assert model.network_[0].kernel_size == (1, 3)
+
+
+def test_a_network_of_your_own(digits):
+    X_train, X_test, y_train, y_test = digits
+    network = nn.Sequential(
+        nn.Conv2D(1, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AvgPool2D(2),
+        nn.GlobalAvgPool2D(),
+        nn.Dense(8, 10),
+    )
+    model = ConvNetClassifier(network=network, max_iter=5, random_state=0).fit(X_train, y_train)
+    assert model.network_ is not network and isinstance(model.network_[1], nn.BatchNorm2d)
+    assert model.coefs_[0].shape == (8, 10)
+    with pytest.raises(ValueError, match="network must output 10 values per sample"):
+        ConvNetClassifier(network=nn.Sequential(nn.Flatten(), nn.Dense(64, 3))).fit(
+            X_train, y_train
+        )
+    with pytest.raises(TypeError, match="network must be an ml.nn.Sequential"):
+        ConvNetClassifier(network=[nn.Flatten()]).fit(X_train, y_train)
+
+
+def test_mlp_training_options_apply(digits):
+    X_train, X_test, y_train, y_test = digits
+    seen = []
+    model = ConvNetClassifier(
+        conv_layers=((8, 3, 1), (8, 3, 2)),
+        pool=None,
+        batch_norm=True,
+        dropout=0.1,
+        early_stopping=True,
+        solver="sgd",
+        learning_rate="cosine",
+        learning_rate_init=0.05,
+        max_iter=8,
+        dtype="float64",
+        callbacks=[lambda m, e, h: seen.append(e)],
+        random_state=0,
+    )
+    model.fit(X_train, y_train)
+    kinds = [type(layer).__name__ for layer in model.network_.layers[:7]]
+    assert kinds == ["Conv2D", "BatchNorm2d", "ReLU", "Conv2D", "BatchNorm2d", "ReLU", "Flatten"]
+    assert model.network_[3].stride == (2, 2)
+    assert seen == list(range(1, model.n_iter_ + 1)) and model.validation_scores_
+    assert model.coefs_[0].dtype == np.float64 and model.score(X_test, y_test) > 0.8
+    assert clone(model).get_params()["conv_layers"] == ((8, 3, 1), (8, 3, 2))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"conv_layers": ((8,),)}, "conv_layers\\[0\\] must be"),
+        ({"conv_layers": ((8, 0),)}, "conv_layers\\[0\\] kernel_size must be an int >= 1"),
+        ({"pool": 0}, "pool must be an int >= 1"),
+        ({"image_shape": (8, 8)}, "image_shape must be"),
+    ],
+)
+def test_bad_parameters(digits, params, match):
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=match):
+        ConvNetClassifier(**params).fit(X_train, y_train)
