@@ -5,8 +5,11 @@ plots. ``from ml import plots`` gives the figures; everything else is re-exporte
 """
 
 from ml import datasets, functional, nn, optim
+from ml._archive import InvalidModelFile
+from ml._version import __version__
 from ml.backend import array_namespace, check_random_state, to_numpy
 from ml.estimators import ConvNetClassifier, MLPClassifier, MLPRegressor, SoftmaxClassifier
+from ml.estimators._persistence import load
 from ml.functional import (
     cross_entropy,
     cross_entropy_gradient,
@@ -20,10 +23,10 @@ from ml.gradcheck import check_gradient, numerical_gradient
 from ml.optim import gradient_descent, random_local_search, random_search
 from ml.train import train
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "__version__",
     "ConvNetClassifier",
+    "InvalidModelFile",
     "MLPClassifier",
     "MLPRegressor",
     "SoftmaxClassifier",
@@ -37,6 +40,7 @@ __all__ = [
     "get_activation",
     "gradient_descent",
     "label_binarize",
+    "load",
     "log_softmax",
     "nn",
     "numerical_gradient",

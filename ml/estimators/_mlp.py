@@ -15,6 +15,7 @@ from ml import nn
 from ml._validation import check_number, check_option
 from ml.backend import check_random_state, sklearn_seed
 from ml.estimators._data import check_sample_weight, check_X
+from ml.estimators._persistence import SaveMixin, _decode, _encode
 from ml.functional import ACTIVATIONS, get_activation
 from ml.functional.losses import l2_penalty
 from ml.optim import SGD, Adam, make_schedule, minimize_lbfgs
@@ -52,9 +53,24 @@ class _EpochRecorder(Callback):
         model.t_ += self.n_samples
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(SaveMixin, BaseEstimator):
     """Multi-layer perceptron ``Dense -> [BatchNorm] -> activation -> [Dropout] -> ... -> Dense``
     trained by backpropagation; see :class:`ml.MLPClassifier` for the parameters."""
+
+    _saved_attributes = (
+        "classes_",
+        "loss_",
+        "loss_curve_",
+        "best_loss_",
+        "validation_scores_",
+        "best_validation_score_",
+        "n_iter_",
+        "t_",
+        "n_outputs_",
+        "out_activation_",
+        "image_shape_",
+        "_multilabel",
+    )
 
     def _check_params(self):
         sizes = self.hidden_layer_sizes
@@ -156,19 +172,61 @@ class BaseMLP(BaseEstimator):
         return layers
 
     def _initialize(self, network, n_outputs):
-        self.network_ = network
-        dense = [layer for layer in network.all_layers() if isinstance(layer, nn.Dense)]
-        self.coefs_ = [layer.params["W"] for layer in dense]
-        self.intercepts_ = [layer.params["b"] for layer in dense]
-        self._params = self.network_.parameters()
-        self._weighted = [layer for layer in network.all_layers() if "W" in layer.params]
-        self.n_layers_, self.n_outputs_ = len(self._weighted) + 1, n_outputs
+        self._attach(network)
+        self.n_outputs_ = n_outputs
         self.out_activation_ = self._loss.out_activation
         self.n_iter_, self.t_, self.loss_curve_, self.history_ = 0, 0, [], History()
         self.best_loss_ = None if self.early_stopping else np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._optimizer = None
+
+    def _attach(self, network):
+        """Make ``network`` this model's, with the attributes that point into it."""
+        self.network_ = network
+        dense = [layer for layer in network.all_layers() if isinstance(layer, nn.Dense)]
+        self.coefs_ = [layer.params["W"] for layer in dense]
+        self.intercepts_ = [layer.params["b"] for layer in dense]
+        self._params = network.parameters()
+        self._weighted = [layer for layer in network.all_layers() if "W" in layer.params]
+        self.n_layers_ = len(self._weighted) + 1
+
+    # --- saving and loading ----------------------------------------------------------------------
+
+    def _fitted_state(self, arrays) -> dict:
+        state = super()._fitted_state(arrays)
+        state["network_"] = _encode(self.network_, arrays, "network_")
+        state["history_"] = vars(self.history_)
+        state["_rng"] = _encode(self._rng, arrays, "_rng")
+        if self._optimizer is not None:
+            state["_optimizer"] = {
+                "learning_rate": self._optimizer.learning_rate,
+                "state": _encode(self._optimizer._state, arrays, "_optimizer"),
+                "schedule_rate": self._schedule.learning_rate,
+            }
+        return state
+
+    def _restore_fitted_state(self, state: dict, arrays) -> None:
+        state = dict(state)
+        self._attach(_decode(state.pop("network_"), arrays))
+        self.history_ = History(**state.pop("history_"))
+        self._rng = _decode(state.pop("_rng"), arrays)
+        for layer in self.network_.all_layers():
+            if isinstance(layer, nn.Dropout):
+                layer.rng = self._rng  # as when the network was built
+        optimizer = state.pop("_optimizer", None)
+        super()._restore_fitted_state(state, arrays)
+        self._check_params()
+        self._loss = _LOSS_OF_OUTPUT[self.out_activation_]()
+        self._optimizer = None
+        if optimizer is not None:
+            self._optimizer = self._make_optimizer()
+            self._optimizer.learning_rate = optimizer["learning_rate"]
+            self._optimizer._state = _decode(optimizer["state"], arrays)
+            self._schedule = make_schedule(
+                self.learning_rate, self.learning_rate_init, **self._schedule_options()
+            )
+            self._schedule.learning_rate = optimizer["schedule_rate"]
 
     def _loss_and_gradients(self, X, Y, weight):
         """Forward and backward pass: the penalised loss, with every gradient filled in."""
@@ -308,6 +366,14 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X):
         check_is_fitted(self)
         return self.network_.forward(self._check_input(X, reset=False), training=False)
+
+
+_LOSS_OF_OUTPUT = {
+    "softmax": nn.SoftmaxCrossEntropy,
+    "logistic": nn.BinaryCrossEntropy,
+    "identity": nn.SquaredError,
+    "exp": nn.PoissonLoss,
+}
 
 
 def _dense(fan_in, fan_out, activation, rng, dtype):

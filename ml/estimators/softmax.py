@@ -13,13 +13,14 @@ from ml import optim
 from ml._validation import check_number, check_option
 from ml.backend import check_random_state
 from ml.estimators._data import check_classification_y, check_X
+from ml.estimators._persistence import SaveMixin
 from ml.functional import cross_entropy, cross_entropy_gradient, one_hot, softmax
 from ml.train import train
 
 _SOLVERS = ("sgd", "gradient_descent", "random_local_search", "random_search")
 
 
-class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
+class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     """Linear classifier ``q = softmax(X W + b)`` trained on the cross-entropy loss.
 
     The loss is ``L = -1/n sum_i log q_{i, y_i} + alpha / (2 n) ||W||^2`` (the intercept is not
@@ -64,6 +65,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         Epochs (or steps) run.
     n_features_in_ : int
     """
+
+    _saved_attributes = ("classes_", "coef_", "intercept_", "loss_curve_", "n_iter_")
 
     def __init__(
         self,

@@ -164,6 +164,17 @@ class Conv2D(Layer):
         y = self._cols @ self._W_rows().T + self.params["b"]
         return y.reshape(n, out_h, out_w, self.out_channels).transpose(0, 3, 1, 2)
 
+    def get_config(self) -> dict:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding_arg
+            if isinstance(self.padding_arg, str | int)
+            else list(self.padding_arg),
+        }
+
     def _W_rows(self):
         """The kernels as rows (out_channels, kh * kw * C), in the order of the window rows."""
         return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
@@ -205,6 +216,13 @@ class _Pool2D(Layer):
             raise ValueError("kernel_size and stride must be at least 1.")
         ph, pw = _pair(padding, "padding")
         self.padding = ((ph, pw), (ph, pw))
+
+    def get_config(self) -> dict:
+        return {
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": list(self.padding[0]),
+        }
 
     def _describe(self) -> str:
         kh, kw = self.kernel_size

@@ -50,6 +50,10 @@ class Layer:
     def __call__(self, x, training: bool = False):
         return self.forward(x, training)
 
+    def get_config(self) -> dict:
+        """The constructor's arguments that rebuild this layer (what a model file stores)."""
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._describe()})"
 
@@ -104,6 +108,9 @@ class Dense(Layer):
         self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)}
         return dout @ self.params["W"].T
 
+    def get_config(self) -> dict:
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
     def _describe(self) -> str:
         return f"{self.in_features}, {self.out_features}"
 
@@ -126,6 +133,9 @@ class Activation(Layer):
 
     def _derivative(self):
         return self.activation.gradient(self._x)
+
+    def get_config(self) -> dict:
+        return {"name": self.activation.name} if type(self) is Activation else {}
 
     def _describe(self) -> str:
         return repr(self.activation.name) if type(self) is Activation else ""
@@ -164,6 +174,9 @@ class LeakyReLU(Activation):
 
     def _derivative(self):
         return A.leaky_relu_gradient(self._x, self.negative_slope)
+
+    def get_config(self) -> dict:
+        return {"negative_slope": self.negative_slope}
 
 
 class Tanh(Activation):
@@ -217,6 +230,9 @@ class Dropout(Layer):
 
     def backward(self, dout):
         return dout if self._scale is None else dout * self._scale
+
+    def get_config(self) -> dict:
+        return {"p": self.p}
 
     def _describe(self) -> str:
         return f"p={self.p}"
@@ -276,6 +292,9 @@ class _BatchNorm(Layer):
         mean_dout = dout.mean(axis=axes, keepdims=True)
         mean_dout_x_hat = (dout * x_hat).mean(axis=axes, keepdims=True)
         return scale * (dout - mean_dout - x_hat * mean_dout_x_hat)
+
+    def get_config(self) -> dict:
+        return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
 
     def _describe(self) -> str:
         return str(self.num_features)

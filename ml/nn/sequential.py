@@ -62,6 +62,13 @@ class Sequential(Layer):
         for layer in self.layers:
             yield from layer.all_layers() if isinstance(layer, Sequential) else [layer]
 
+    def save(self, path) -> None:
+        """Write the network (layers, parameters, running statistics) to a model file, atomically;
+        ``ml.load(path)`` reads it back. See the README's "Saving and loading"."""
+        from ml.nn.serialize import save_network  # serialize builds on this module
+
+        save_network(self, path)
+
     def __len__(self) -> int:
         return len(self.layers)
 

@@ -1,0 +1,165 @@
+"""The model file: a ZIP archive of one JSON description and NumPy ``.npy`` arrays.
+
+Safe to open by construction: nothing in it is ever executed or unpickled (arrays are read with
+``allow_pickle=False`` and only numeric, boolean and text dtypes are accepted); every size is
+checked against the bytes actually in the file before anything is allocated (entries must be
+stored uncompressed, so a few bytes cannot claim gigabytes); and files are written atomically
+(a temporary file in the same folder, flushed to disk, then renamed over the target), so a crash
+mid-save leaves the previous file intact.
+
+Layout, format version 1::
+
+    model.json          {"format": "ml-nn model", "format_version": 1, "ml_version": ..., ...}
+    arrays/<name>.npy   one NumPy array each, .npy format 1.0 or 2.0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "InvalidModelFile", "read_archive", "write_archive"]
+
+FORMAT = "ml-nn model"
+FORMAT_VERSION = 1
+_DESCRIPTION = "model.json"
+_MAX_DESCRIPTION_BYTES = 16 * 2**20
+_ALLOWED_KINDS = "biufU"  # booleans, integers, floats and text; never objects
+
+
+class InvalidModelFile(ValueError):
+    """The file is not a model file this version of ml can read safely."""
+
+
+def write_archive(path, description: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``description`` and ``arrays`` to ``path`` atomically (see the module docstring)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"path {str(path)!r}: the folder {str(path.parent)!r} does not exist."
+        )
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, **description}
+    text = json.dumps(header, allow_nan=True).encode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+                archive.writestr(_DESCRIPTION, text)
+                for name, array in arrays.items():
+                    with archive.open(f"arrays/{name}.npy", "w", force_zip64=True) as entry:
+                        np.lib.format.write_array(entry, np.asarray(array), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_archive(path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and check a model file; return its description and arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    InvalidModelFile
+        If the file is not a model file, is truncated or corrupt, has a wrong or future format
+        version, or holds arrays whose headers do not match their data.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is not a file.")
+    if not zipfile.is_zipfile(path):
+        raise InvalidModelFile(f"path {str(path)!r} is not an ml model file (not a ZIP archive).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = {info.filename: info for info in archive.infolist()}
+            _check_entries(path, entries)
+            description = _read_description(path, archive, entries[_DESCRIPTION])
+            arrays = {
+                name[len("arrays/") : -len(".npy")]: _read_array(path, archive, info)
+                for name, info in entries.items()
+                if name != _DESCRIPTION
+            }
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+        raise InvalidModelFile(f"path {str(path)!r} is truncated or corrupt: {error}") from error
+    return description, arrays
+
+
+def _check_entries(path, entries):
+    if _DESCRIPTION not in entries:
+        raise InvalidModelFile(
+            f"path {str(path)!r} is not an ml model file: it has no {_DESCRIPTION}."
+        )
+    for name, info in entries.items():
+        if name != _DESCRIPTION and not (name.startswith("arrays/") and name.endswith(".npy")):
+            raise InvalidModelFile(f"path {str(path)!r} holds an unexpected entry {name!r}.")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise InvalidModelFile(
+                f"path {str(path)!r}: entry {name!r} is compressed; model files store entries "
+                "uncompressed, so that no entry can claim more bytes than the file holds."
+            )
+    if sum(info.file_size for info in entries.values()) > path.stat().st_size:
+        raise InvalidModelFile(f"path {str(path)!r} declares more data than it holds.")
+
+
+def _read_description(path, archive, info) -> dict:
+    if info.file_size > _MAX_DESCRIPTION_BYTES:
+        raise InvalidModelFile(f"path {str(path)!r}: its {_DESCRIPTION} is implausibly large.")
+    try:
+        description = json.loads(archive.read(info).decode())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise InvalidModelFile(
+            f"path {str(path)!r}: {_DESCRIPTION} is not valid JSON: {error}"
+        ) from None
+    if not isinstance(description, dict) or description.get("format") != FORMAT:
+        raise InvalidModelFile(f"path {str(path)!r} is not an ml model file (wrong format tag).")
+    version = description.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise InvalidModelFile(f"path {str(path)!r} has an invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        raise InvalidModelFile(
+            f"path {str(path)!r} was written in model format {version}, by a newer ml "
+            f"({description.get('ml_version', 'unknown')}); this ml reads format "
+            f"{FORMAT_VERSION} and older. Upgrade ml to load it."
+        )
+    return description
+
+
+def _read_array(path, archive, info) -> np.ndarray:
+    name = info.filename
+    with archive.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except ValueError as error:
+            raise InvalidModelFile(
+                f"path {str(path)!r}: {name} is not a valid array: {error}"
+            ) from None
+        if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
+            raise InvalidModelFile(
+                f"path {str(path)!r}: {name} has dtype {dtype}; only numbers, booleans and text "
+                "are allowed (objects would need unpickling, which could run code)."
+            )
+        n_bytes = math.prod(shape) * dtype.itemsize
+        if n_bytes != info.file_size - f.tell():
+            raise InvalidModelFile(
+                f"path {str(path)!r}: {name} declares shape {shape} of {dtype} ({n_bytes} bytes) "
+                f"but holds {info.file_size - f.tell()} bytes of data."
+            )
+        data = f.read(n_bytes)
+    order = "F" if fortran_order else "C"
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy()
