@@ -6,6 +6,7 @@ plots. ``from ml import plots`` gives the figures; everything else is re-exporte
 
 from ml import datasets, functional, nn, optim
 from ml._archive import InvalidModelFile
+from ml._errors import DivergenceError
 from ml._version import __version__
 from ml.backend import array_namespace, check_random_state, to_numpy
 from ml.estimators import ConvNetClassifier, MLPClassifier, MLPRegressor, SoftmaxClassifier
@@ -26,6 +27,7 @@ from ml.train import train
 __all__ = [
     "__version__",
     "ConvNetClassifier",
+    "DivergenceError",
     "InvalidModelFile",
     "MLPClassifier",
     "MLPRegressor",

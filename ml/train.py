@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ml._errors import DivergenceError
 from ml._progress import progress
 from ml.backend import check_random_state
 
@@ -101,7 +102,8 @@ def train(
     validation score are restored at the end.
 
     Ctrl-C stops training with a warning and the best weights so far in ``params``. A NaN or
-    infinite loss restores the weights of the start of that epoch and raises FloatingPointError.
+    infinite loss restores the weights of the start of that epoch and raises ``ml.DivergenceError``
+    (a FloatingPointError and a ValueError).
     """
     rng = check_random_state(random_state) if shuffle else None
     n_samples, history = X.shape[0], History()
@@ -120,7 +122,7 @@ def train(
             loss = _run_epoch(step, X, Y, sample_weight, batch_size, rng, callbacks, model)
             if not np.isfinite(loss):
                 _restore(params, last_finite)
-                raise FloatingPointError(_divergence_message(loss, epoch, optimizer))
+                raise DivergenceError(_divergence_message(loss, epoch, optimizer))
             samples_seen += n_samples
             history.loss.append(loss)
             history.learning_rate.append(getattr(optimizer, "learning_rate", np.nan))

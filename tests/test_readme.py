@@ -18,6 +18,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     assert namespace["mlp"].score(namespace["X_test"] / 16, namespace["y_test"]) > 0.9
     assert namespace["loss"] < 0.5  # the hand-written training loop of ml.nn learns
     assert namespace["cnn"].score(namespace["I_test"], namespace["l_test"]) > 0.9
+    assert (tmp_path / "digits-mlp.ml").is_file() and (tmp_path / "my-net.ml").is_file()
 
 
 def test_readme_has_the_two_set_up_commands_that_ci_runs():

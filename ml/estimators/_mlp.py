@@ -365,7 +365,13 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
     def _forward(self, X):
         check_is_fitted(self)
-        return self.network_.forward(self._check_input(X, reset=False), training=False)
+        output = self.network_.forward(self._check_input(X, reset=False), training=False)
+        if not np.isfinite(output).all():
+            raise ValueError(
+                "X holds values too large for this network: its output overflowed to infinity "
+                "or NaN. Scale X as the training data was."
+            )
+        return output
 
 
 _LOSS_OF_OUTPUT = {

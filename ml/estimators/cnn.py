@@ -121,7 +121,7 @@ class ConvNetClassifier(MLPClassifier):
         X_array = X if hasattr(X, "shape") else np.asarray(X)
         if X_array.ndim in (3, 4):
             shape = X_array.shape[1:] if X_array.ndim == 4 else (1, *X_array.shape[1:])
-            rows = np.asarray(X_array).reshape(len(X_array), -1)
+            rows = np.asarray(X_array).reshape(len(X_array), math.prod(shape))
             if not reset and tuple(shape) != self.image_shape_:
                 raise ValueError(
                     f"X holds images of shape {tuple(shape)}, but the model was "

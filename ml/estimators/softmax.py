@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ml import optim
+from ml._errors import DivergenceError
 from ml._validation import check_number, check_option
 from ml.backend import check_random_state
 from ml.estimators._data import check_classification_y, check_X
@@ -125,19 +126,23 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
             return self._loss(W, X_batch, Y_batch)
 
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X_b.shape[0])
-        result = train(
-            step,
-            X_b,
-            Y,
-            params=[W],
-            max_iter=self.max_iter,
-            batch_size=batch_size,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            random_state=rng,
-            verbose=self.verbose,
-            desc="SoftmaxClassifier",
-        )
+        try:
+            result = train(
+                step,
+                X_b,
+                Y,
+                params=[W],
+                max_iter=self.max_iter,
+                batch_size=batch_size,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                random_state=rng,
+                verbose=self.verbose,
+                desc="SoftmaxClassifier",
+            )
+        except DivergenceError:
+            self.intercept_, self.coef_ = W[0], W[1:].T  # the last finite weights
+            raise
         self.loss_curve_, self.n_iter_ = result.history.loss, result.n_iter
         if not result.converged and self.max_iter > 0:
             _warn_not_converged(self.max_iter)
@@ -165,7 +170,10 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self)
         X = check_X(self, X, reset=False, dtype=self.coef_.dtype)
-        return X @ self.coef_.T + self.intercept_
+        logits = X @ self.coef_.T + self.intercept_
+        if not np.isfinite(logits).all():
+            raise ValueError("X holds values too large for this model: its logits overflowed.")
+        return logits
 
     def decision_function(self, X):
         """The logits ``f = X W + b``, of shape (n_samples, n_classes).

@@ -101,6 +101,10 @@ class Dense(Layer):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x, training: bool = False):
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self!r} needs input of shape (batch, {self.in_features}); got {x.shape}."
+            )
         self._x = x
         return x @ self.params["W"] + self.params["b"]
 

@@ -29,6 +29,9 @@ class Sequential(Layer):
         self.training = False
 
     def forward(self, x, training: bool | None = None):
+        if not isinstance(x, np.ndarray) or x.dtype.kind not in "fiub":
+            kind = getattr(x, "dtype", type(x).__name__)
+            raise TypeError(f"x must be a NumPy array of numbers; got {kind}.")
         training = self.training if training is None else training
         for layer in self.layers:
             x = layer.forward(x, training)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ml._errors import DivergenceError
 from ml._progress import progress
 from ml._validation import check_number
 from ml.backend import check_random_state
@@ -108,8 +109,9 @@ def gradient_descent(
 
     Raises
     ------
-    FloatingPointError
-        If the loss becomes NaN or infinite: the step size is then too large.
+    ml.DivergenceError
+        (a FloatingPointError and ValueError) if the loss becomes NaN or infinite: the step size
+        is then too large.
     """
     max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
     W = rng.normal(0, step_size, size=shape)
@@ -118,7 +120,7 @@ def gradient_descent(
         W = W - step_size * gradient(W)
         loss_new = float(loss(W))
         if not np.isfinite(loss_new):
-            raise FloatingPointError(
+            raise DivergenceError(
                 f"The loss became {loss_new} at iteration {i + 1} of gradient descent; "
                 f"step_size={step_size} is probably too large."
             )

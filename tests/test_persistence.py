@@ -1,0 +1,371 @@
+"""model.save / ml.load: exact round trips, continued training, atomic writes, hostile files."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import ml
+from ml import (
+    ConvNetClassifier,
+    InvalidModelFile,
+    MLPClassifier,
+    MLPRegressor,
+    SoftmaxClassifier,
+    datasets,
+    nn,
+)
+
+X_DIGITS, Y_DIGITS = datasets.load_digits()
+X_DIGITS = X_DIGITS / 16
+IMAGES = X_DIGITS.reshape(-1, 8, 8)
+
+ESTIMATORS = {
+    "softmax": (lambda: SoftmaxClassifier(max_iter=5, random_state=0), X_DIGITS, Y_DIGITS),
+    "mlp": (lambda: MLPClassifier((16,), max_iter=5, random_state=0), X_DIGITS, Y_DIGITS),
+    "mlp_dropout_batchnorm_sgd": (
+        lambda: MLPClassifier(
+            (16, 8),
+            dropout=0.2,
+            batch_norm=True,
+            solver="sgd",
+            max_iter=5,
+            learning_rate="adaptive",
+            random_state=0,
+        ),
+        X_DIGITS,
+        Y_DIGITS,
+    ),
+    "mlp_binary_strings": (
+        lambda: MLPClassifier((8,), max_iter=5, random_state=0),
+        X_DIGITS,
+        np.where(Y_DIGITS > 4, "big", "small"),
+    ),
+    "mlp_lbfgs": (
+        lambda: MLPClassifier((8,), solver="lbfgs", max_iter=20, random_state=0),
+        X_DIGITS,
+        Y_DIGITS,
+    ),
+    "regressor": (
+        lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
+        X_DIGITS,
+        Y_DIGITS.astype(float),
+    ),
+    "poisson": (
+        lambda: MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=5, random_state=0),
+        X_DIGITS,
+        Y_DIGITS.astype(float),
+    ),
+    "cnn": (
+        lambda: ConvNetClassifier(((4, 3),), hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+        IMAGES,
+        Y_DIGITS,
+    ),
+    "cnn_own_network": (
+        lambda: ConvNetClassifier(
+            network=nn.Sequential(
+                nn.Conv2D(1, 4, 3, padding="same"),
+                nn.BatchNorm2d(4),
+                nn.ReLU(),
+                nn.AvgPool2D(2),
+                nn.GlobalAvgPool2D(),
+                nn.Dense(4, 10),
+            ),
+            max_iter=3,
+            random_state=0,
+        ),
+        IMAGES,
+        Y_DIGITS,
+    ),
+}
+
+
+def _outputs(model, X):
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_round_trip_predicts_exactly_the_same(tmp_path, name):
+    make, X, y = ESTIMATORS[name]
+    model = make().fit(X, y)
+    model.save(tmp_path / "model.ml")
+    loaded = ml.load(tmp_path / "model.ml")
+    assert type(loaded) is type(model) and loaded.get_params().keys() == model.get_params().keys()
+    np.testing.assert_array_equal(_outputs(loaded, X), _outputs(model, X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    for key in ("n_iter_", "loss_curve_", "n_features_in_"):
+        assert getattr(loaded, key) == getattr(model, key)
+
+
+@pytest.mark.parametrize("name", ["mlp", "mlp_dropout_batchnorm_sgd", "regressor", "cnn"])
+def test_training_continues_exactly_after_loading(tmp_path, name):
+    make, X, y = ESTIMATORS[name]
+    model = make().fit(X, y)
+    model.save(tmp_path / "model.ml")
+    loaded = ml.load(tmp_path / "model.ml")
+    model.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    for ours, theirs in zip(model.network_.parameters(), loaded.network_.parameters(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    loaded.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert loaded.n_iter_ == model.n_iter_ + 2
+
+
+def test_an_unfitted_estimator_keeps_its_parameters(tmp_path):
+    model = MLPClassifier(
+        (7, 3), activation=["tanh", "relu"], class_weight={0: 2.0, 1: 1.0}, dtype="float64"
+    )
+    model.save(tmp_path / "m.ml")
+    loaded = ml.load(tmp_path / "m.ml")
+    assert loaded.get_params() == model.get_params() and not hasattr(loaded, "coefs_")
+
+
+def test_callbacks_are_not_saved(tmp_path):
+    model = MLPClassifier((4,), max_iter=2, callbacks=[lambda *a: None]).fit(X_DIGITS, Y_DIGITS)
+    with pytest.warns(UserWarning, match="callbacks are code and are not saved"):
+        model.save(tmp_path / "m.ml")
+    assert ml.load(tmp_path / "m.ml").callbacks is None
+
+
+def test_a_network_round_trip(tmp_path):
+    network = nn.Sequential(
+        nn.Conv2D(1, 3, 3, stride=2, padding=1),
+        nn.BatchNorm2d(3),
+        nn.LeakyReLU(0.2),
+        nn.MaxPool2D(2, stride=1),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Dense(27, 5),
+        nn.Softplus(),
+        nn.Sequential(nn.Dense(5, 2), nn.Activation("tanh")),
+    )
+    x = np.random.default_rng(0).normal(size=(6, 1, 8, 8)).astype(np.float32)
+    network.forward(x, training=True)  # moves BatchNorm's running statistics
+    network.save(tmp_path / "net.ml")
+    loaded = ml.load(tmp_path / "net.ml")
+    assert repr(loaded) == repr(network)
+    np.testing.assert_array_equal(loaded.forward(x), network.forward(x))
+    np.testing.assert_array_equal(
+        loaded.forward(x, training=True), network.forward(x, training=True)
+    )
+
+
+def test_save_replaces_a_file_and_reports_a_missing_folder(tmp_path):
+    SoftmaxClassifier(max_iter=1).fit(X_DIGITS, Y_DIGITS).save(tmp_path / "m.ml")
+    MLPClassifier((4,), max_iter=1).fit(X_DIGITS, Y_DIGITS).save(tmp_path / "m.ml")
+    assert isinstance(ml.load(tmp_path / "m.ml"), MLPClassifier)
+    assert os.listdir(tmp_path) == ["m.ml"]  # no temporary file is left behind
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        SoftmaxClassifier().save(tmp_path / "missing" / "m.ml")
+    with pytest.raises(FileNotFoundError, match="is not a file"):
+        ml.load(tmp_path / "nothing.ml")
+
+
+_SAVER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from ml import nn
+    network = nn.Sequential(nn.Dense(5000, 5000, random_state=0), nn.ReLU())
+    print("ready", flush=True)
+    while True:
+        network.save(sys.argv[1])
+    """
+)
+
+
+def test_a_save_killed_midway_leaves_the_previous_file_intact(tmp_path):
+    path = tmp_path / "model.ml"
+    previous = MLPClassifier((4,), max_iter=2, random_state=0).fit(X_DIGITS, Y_DIGITS)
+    previous.save(path)
+    child = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline().strip() == b"ready"
+        deadline = time.monotonic() + 60
+        while not any(name.endswith(".tmp") for name in os.listdir(tmp_path)):
+            assert time.monotonic() < deadline, "the child never started saving"
+            time.sleep(0.001)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    loaded = ml.load(path)  # the previous model, or a complete new one, never a torn file
+    if isinstance(loaded, MLPClassifier):
+        np.testing.assert_array_equal(
+            loaded.predict_proba(X_DIGITS), previous.predict_proba(X_DIGITS)
+        )
+    else:
+        assert loaded[0].params["W"].shape == (5000, 5000)
+
+
+# --- hostile files ------------------------------------------------------------------------------
+
+
+def _model_file(tmp_path, edit=None, arrays_edit=None):
+    """A valid file of a small MLP, with its JSON description and arrays edited."""
+    path = tmp_path / "hostile.ml"
+    MLPClassifier((4,), max_iter=1, random_state=0).fit(X_DIGITS, Y_DIGITS).save(path)
+    with zipfile.ZipFile(path) as archive:
+        description = json.loads(archive.read("model.json"))
+        entries = {n: archive.read(n) for n in archive.namelist() if n != "model.json"}
+    if edit is not None:
+        edit(description)
+    if arrays_edit is not None:
+        arrays_edit(entries)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model.json", json.dumps(description))
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _npy(array) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+class _CreatesAFile:
+    """Unpickling this would create the file ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _dense_spec(description):
+    return description["fitted"]["network_"]["__network__"]["layers"][0]
+
+
+HOSTILE = {
+    "truncated": (lambda tmp: _truncate(tmp, 0.5), "not an ml model file|truncated or corrupt"),
+    "cut by a few bytes": (lambda tmp: _truncate(tmp, 0.999), "truncated or corrupt|not an ml"),
+    "random bytes": (lambda tmp: _write(tmp, os.urandom(4096)), "not an ml model file"),
+    "a PNG": (lambda tmp: _write(tmp, b"\x89PNG\r\n\x1a\n" + b"\0" * 100), "not an ml model file"),
+    "an npz of numpy": (lambda tmp: _npz(tmp), "it has no model.json"),
+    "a pickle that creates a file": (
+        lambda tmp: _write(tmp, pickle.dumps(_CreatesAFile(tmp / "pwned"))),
+        "not an ml model file",
+    ),
+    "a pickled object array inside": (
+        lambda tmp: _model_file(
+            tmp,
+            arrays_edit=lambda e: e.update(
+                {"arrays/classes_.npy": _npy(np.array([_CreatesAFile(tmp / "pwned")] * 10))}
+            ),
+        ),
+        "dtype object; only numbers",
+    ),
+    "future format version": (
+        lambda tmp: _model_file(tmp, lambda d: d.update(format_version=99)),
+        "model format 99, by a newer ml",
+    ),
+    "invalid format version": (
+        lambda tmp: _model_file(tmp, lambda d: d.update(format_version="1")),
+        "invalid format_version",
+    ),
+    "wrong format tag": (
+        lambda tmp: _model_file(tmp, lambda d: d.update(format="other")),
+        "wrong format tag",
+    ),
+    "unknown layer": (
+        lambda tmp: _model_file(tmp, lambda d: _dense_spec(d).update(type="Transformer")),
+        "unknown type 'Transformer'",
+    ),
+    "shapes that do not match the arrays": (
+        lambda tmp: _model_file(tmp, lambda d: _dense_spec(d)["config"].update(out_features=5)),
+        "needs arrays of shapes",
+    ),
+    "huge layer sizes": (
+        lambda tmp: _model_file(
+            tmp, lambda d: _dense_spec(d)["config"].update(in_features=10**9, out_features=10**9)
+        ),
+        "needs arrays of shapes",
+    ),
+    "huge declared array shape": (
+        lambda tmp: _model_file(
+            tmp, arrays_edit=lambda e: e.update({"arrays/network_.0.W.npy": _huge_header()})
+        ),
+        "declares shape \\(1000000, 1000000\\)",
+    ),
+    "a compressed entry": (lambda tmp: _compressed(tmp), "is compressed"),
+    "unknown estimator": (
+        lambda tmp: _model_file(tmp, lambda d: d.update({"class": "Evil"})),
+        "unknown estimator class 'Evil'",
+    ),
+    "invalid parameters": (
+        lambda tmp: _model_file(tmp, lambda d: d["params"].update(max_iter=-3)),
+        "invalid parameters for MLPClassifier: max_iter",
+    ),
+    "a missing array": (
+        lambda tmp: _model_file(tmp, arrays_edit=lambda e: e.pop("arrays/network_.0.b.npy")),
+        "misses its array 'b'",
+    ),
+    "a bad random state": (
+        lambda tmp: _model_file(tmp, lambda d: d["fitted"]["_rng"].update(__rng__={"x": 1})),
+        "not a PCG64 state",
+    ),
+    "not JSON": (lambda tmp: _zip(tmp, {"model.json": b"{not json"}), "not valid JSON"),
+    "an unexpected entry": (
+        lambda tmp: _zip(tmp, {"model.json": b"{}", "run.py": b"x"}),
+        "unexpected entry 'run.py'",
+    ),
+}
+
+
+def _write(tmp, data):
+    (tmp / "hostile.ml").write_bytes(data)
+    return tmp / "hostile.ml"
+
+
+def _truncate(tmp, fraction):
+    path = _model_file(tmp)
+    data = path.read_bytes()
+    return _write(tmp, data[: int(len(data) * fraction)])
+
+
+def _npz(tmp):
+    np.savez(tmp / "arrays.npz", a=np.arange(3))
+    return _write(tmp, (tmp / "arrays.npz").read_bytes())
+
+
+def _zip(tmp, entries, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(tmp / "hostile.ml", "w", compression=compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return tmp / "hostile.ml"
+
+
+def _compressed(tmp):
+    bomb = b"\0" * 50_000_000  # 50 MB of zeros compress to about 50 kB
+    return _zip(tmp, {"model.json": b"{}", "arrays/x.npy": bomb}, zipfile.ZIP_DEFLATED)
+
+
+def _huge_header() -> bytes:
+    header = _npy(np.zeros((1, 1), np.float32))
+    return header.replace(b"(1, 1)", b"(1000000, 1000000)")[: len(header)] + b"\0" * 4
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_files_give_a_clear_error_and_run_nothing(tmp_path, name):
+    make, match = HOSTILE[name]
+    path = make(tmp_path)
+    with pytest.raises(InvalidModelFile, match=match):
+        ml.load(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_the_catalogue_of_hostile_files_is_long_enough():
+    assert len(HOSTILE) >= 12
