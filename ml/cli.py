@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         "out), print train and test accuracy and write the loss curve (and, for 2-D data, the "
         "decision regions; for the MLP, the weights).",
     )
+    _add_train_arguments(train)
+    _add_common(train)
+    train.set_defaults(command=_train)
+    return parser
+
+
+def _add_train_arguments(train):
     train.add_argument("--data", choices=sorted(DATASETS), default="digits")
     train.add_argument("--model", choices=sorted(MODELS), default="mlp")
     train.add_argument(
@@ -115,9 +122,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--scale", action="store_true", help="standardise the features first")
     train.add_argument("--test-size", type=float, default=0.25, help="(default: 0.25)")
-    _add_common(train)
-    train.set_defaults(command=_train)
-    return parser
 
 
 def _add_common(parser):
@@ -196,9 +200,14 @@ def _name(model) -> str:
 def _demo(args, parser) -> int:
     out, seed, verbose = Path(args.out), args.random_state, _verbose()
     print(f"ml demo: figures go to {out.resolve()}")
-
-    print("\nDigits (8x8 images, 10 classes), 25 % held out; the MLP sees pixels / 16:")
     X, y = datasets.load_digits()
+    for section in (_demo_digits, _demo_cnn, _demo_searches, _demo_spirals, _demo_blobs):
+        section(X, y, out, seed, verbose)
+    return 0
+
+
+def _demo_digits(X, y, out, seed, verbose):
+    print("\nDigits (8x8 images, 10 classes), 25 % held out; the MLP sees pixels / 16:")
     _fit_and_score(SoftmaxClassifier(random_state=seed, verbose=verbose), X, y, seed)
     mlp, X_test, _ = _fit_and_score(
         MLPClassifier((64, 64), random_state=seed, verbose=verbose), X / 16, y, seed
@@ -207,6 +216,8 @@ def _demo(args, parser) -> int:
     _save(plots.plot_digits(shown, mlp.predict(shown)).figure, out, "digits_predictions.png")
     _save(plots.plot_training(mlp)[0].figure, out, "digits_mlp_training.png")
 
+
+def _demo_cnn(X, y, out, seed, verbose):
     print("\nDigits as 8x8 images: a CNN against an MLP of about as many weights, then the test")
     print("images shifted by a few pixels (training saw them in place):")
     images = X.reshape(-1, 8, 8) / 16
@@ -225,38 +236,37 @@ def _demo(args, parser) -> int:
     _save(plots.plot_filters(cnn).figure, out, "cnn_filters.png")
     _save(plots.plot_feature_maps(cnn, images_test[0])[0].figure, out, "cnn_feature_maps.png")
 
+
+def _demo_searches(X, y, out, seed, verbose):
     print("\nThe lecture's searches for W on digits (cross-entropy in bits, 500 steps each):")
     curves = _lecture_searches(X, y, seed)
     for name, losses in curves.items():
         print(f"  {name:<34} first loss {losses[0]:8.3f}  last loss {losses[-1]:8.3f}")
     _save(plots.plot_loss_curves(curves).figure, out, "loss_curves.png")
 
+
+def _demo_spirals(X, y, out, seed, verbose):
     print("\nTwo spirals (2 x 400 points), 25 % held out:")
     X, y = datasets.twospirals(400, random_state=seed)
+    linear = SoftmaxClassifier(learning_rate=0.1, random_state=seed)
+    deep = MLPClassifier((64, 64, 64), max_iter=1000, random_state=seed, verbose=verbose)
     for model, name, title in [
-        (
-            SoftmaxClassifier(learning_rate=0.1, random_state=seed),
-            "spirals_softmax.png",
-            "A linear classifier cannot separate two spirals",
-        ),
-        (
-            MLPClassifier((64, 64, 64), max_iter=1000, random_state=seed, verbose=verbose),
-            "spirals_mlp.png",
-            "A multi-layer perceptron can",
-        ),
+        (linear, "spirals_softmax.png", "A linear classifier cannot separate two spirals"),
+        (deep, "spirals_mlp.png", "A multi-layer perceptron can"),
     ]:
         _fit_and_score(model, X, y, seed)
         ax = plots.plot_decision_regions(model, X, y)
         ax.set_title(title)
         _save(ax.figure, out, name)
 
+
+def _demo_blobs(X, y, out, seed, verbose):
     print("\nThe lecture's three blobs:")
     X, y = datasets.blobs()
     model = SoftmaxClassifier(learning_rate=0.1, random_state=seed).fit(X, y)
     print(f"  {'softmax classifier':<34} train {model.score(X, y):6.1%}")
     _save(plots.plot_decision_regions(model, X, y).figure, out, "blobs_softmax.png")
     _save(plots.plot_activations().figure, out, "activations.png")
-    return 0
 
 
 def _lecture_searches(X, y, seed, max_iter=500):

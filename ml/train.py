@@ -46,6 +46,14 @@ class History:
     val_score: list[float] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
 
+    def append(self, loss, val_loss, val_score, learning_rate) -> None:
+        """Record one epoch; the validation values are None when there is no validation."""
+        self.loss.append(loss)
+        self.learning_rate.append(learning_rate)
+        if val_score is not None:
+            self.val_loss.append(val_loss)
+            self.val_score.append(val_score)
+
 
 @dataclass
 class TrainResult:
@@ -106,14 +114,11 @@ def train(
     (a FloatingPointError and a ValueError).
     """
     rng = check_random_state(random_state) if shuffle else None
-    n_samples, history = X.shape[0], History()
-    best_loss, best_score, stale, samples_seen = np.inf, -np.inf, 0, 0
-    best_params = None
-    converged = interrupted = False
+    history, plateau = History(), _Plateau(tol, by_score=validate is not None)
+    best_params, samples_seen, converged, interrupted, epoch = None, 0, False, False, 0
     for callback in callbacks:
         callback.on_train_begin(model)
     epochs = progress(range(1, max_iter + 1), verbose=verbose, desc=desc, unit="epoch")
-    epoch = 0
     try:
         for epoch in epochs:
             last_finite = [p.copy() for p in params]
@@ -123,29 +128,18 @@ def train(
             if not np.isfinite(loss):
                 _restore(params, last_finite)
                 raise DivergenceError(_divergence_message(loss, epoch, optimizer))
-            samples_seen += n_samples
-            history.loss.append(loss)
-            history.learning_rate.append(getattr(optimizer, "learning_rate", np.nan))
-            if validate is not None:
-                val_loss, val_score = validate()
-                history.val_loss.append(val_loss)
-                history.val_score.append(val_score)
-                improved = val_score > best_score
-                stale = stale + 1 if val_score < best_score + tol else 0
-                best_score = max(best_score, val_score)
-            else:
-                improved = loss < best_loss
-                stale = stale + 1 if loss > best_loss - tol else 0
-            best_loss = min(best_loss, loss)
-            if improved:
+            samples_seen += X.shape[0]
+            val_loss, val_score = validate() if validate is not None else (None, None)
+            history.append(loss, val_loss, val_score, getattr(optimizer, "learning_rate", np.nan))
+            if plateau.update(loss, val_score):
                 best_params = [p.copy() for p in params]
             epochs.set_postfix(_postfix(history), refresh=False)
             if schedule is not None and optimizer is not None:
                 optimizer.learning_rate = schedule.epoch_end(epoch, samples_seen)
             stop = any([bool(c.on_epoch_end(model, epoch, history)) for c in callbacks])
-            if stale > n_iter_no_change:
-                if schedule is not None and schedule.plateau():
-                    optimizer.learning_rate, stale = schedule.learning_rate, 0
+            if plateau.stale > n_iter_no_change:
+                if schedule is not None and schedule.plateau():  # "adaptive": a lower rate
+                    optimizer.learning_rate, plateau.stale = schedule.learning_rate, 0
                 else:
                     stop = True
             if stop:
@@ -163,15 +157,37 @@ def train(
         _restore(params, best_params)
     for callback in callbacks:
         callback.on_train_end(model, history)
+    best_score = plateau.best_score if validate is not None else None
     return TrainResult(
         history,
         len(history.loss),
         samples_seen,
         converged,
         interrupted,
-        best_loss,
-        best_score if validate is not None else None,
+        plateau.best_loss,
+        best_score,
     )
+
+
+class _Plateau:
+    """scikit-learn's stopping rule: count the epochs in a row that did not improve by more than
+    ``tol`` the validation score (``by_score``) or else the training loss."""
+
+    def __init__(self, tol: float, by_score: bool):
+        self.tol, self.by_score = tol, by_score
+        self.best_loss, self.best_score, self.stale = np.inf, -np.inf, 0
+
+    def update(self, loss: float, score: float | None) -> bool:
+        """Record an epoch; return True when it is the best so far."""
+        if self.by_score:
+            improved = score > self.best_score
+            self.stale = self.stale + 1 if score < self.best_score + self.tol else 0
+            self.best_score = max(self.best_score, score)
+        else:
+            improved = loss < self.best_loss
+            self.stale = self.stale + 1 if loss > self.best_loss - self.tol else 0
+        self.best_loss = min(self.best_loss, loss)
+        return improved
 
 
 def _run_epoch(step, X, Y, sample_weight, batch_size, rng, callbacks, model) -> float:

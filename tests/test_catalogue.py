@@ -154,8 +154,8 @@ CATALOGUE = {
     "softmax: negative max_iter": (lambda: softmax(max_iter=-1).fit(X, Y), "max_iter must be"),
     "softmax: unknown solver": (lambda: softmax(solver="adam").fit(X, Y), "solver must be"),
     "mlp: momentum above 1": (lambda: mlp(momentum=1.5).fit(X, Y), "momentum must be"),
-    "mlp: validation_fraction of 0": (
-        lambda: mlp(validation_fraction=0.0).fit(X, Y),
+    "mlp: validation_fraction of 1": (
+        lambda: mlp(validation_fraction=1.0).fit(X, Y),
         "validation_fraction must be",
     ),
     "regressor: beta_1 of 1": (lambda: regressor(beta_1=1.0).fit(X, Y), "beta_1 must be"),

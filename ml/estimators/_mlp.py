@@ -18,10 +18,25 @@ from ml.estimators._data import check_sample_weight, check_X
 from ml.estimators._persistence import SaveMixin, _decode, _encode
 from ml.functional import ACTIVATIONS, get_activation
 from ml.functional.losses import l2_penalty
-from ml.optim import SGD, Adam, make_schedule, minimize_lbfgs
+from ml.optim import SCHEDULES, SGD, Adam, make_schedule, minimize_lbfgs
 from ml.train import Callback, History, train
 
 _ACTIVATION_NAMES = (*ACTIVATIONS, "logistic", "linear")
+_NUMBER_PARAMETERS = {  # the bounds of every numeric parameter, as scikit-learn's
+    "alpha": {"low": 0},
+    "batch_size": {"integer": True, "low": 1},  # or "auto"
+    "learning_rate_init": {"low": 0, "low_inclusive": False},
+    "power_t": {"low": 0},
+    "max_iter": {"integer": True, "low": 1},
+    "tol": {"low": 0},
+    "momentum": {"low": 0, "high": 1},
+    "validation_fraction": {"low": 0, "high": 1, "high_inclusive": False},
+    "beta_1": {"low": 0, "high": 1, "high_inclusive": False},
+    "beta_2": {"low": 0, "high": 1, "high_inclusive": False},
+    "epsilon": {"low": 0, "low_inclusive": False},
+    "n_iter_no_change": {"integer": True, "low": 1},  # or inf
+    "max_fun": {"integer": True, "low": 1},
+}
 
 
 class _FunctionCallback(Callback):
@@ -42,11 +57,11 @@ class _EpochRecorder(Callback):
         self.n_samples = n_samples
 
     def on_epoch_end(self, model, epoch, history):
+        validation = (
+            (history.val_loss[-1], history.val_score[-1]) if history.val_score else (None, None)
+        )
+        model.history_.append(history.loss[-1], *validation, history.learning_rate[-1])
         model.loss_curve_.append(history.loss[-1])
-        for name in ("loss", "val_loss", "val_score", "learning_rate"):
-            values = getattr(history, name)
-            if values:
-                getattr(model.history_, name).append(values[-1])
         if model.early_stopping and history.val_score:
             model.validation_scores_.append(history.val_score[-1])
         model.n_iter_ += 1
@@ -93,38 +108,21 @@ class BaseMLP(SaveMixin, BaseEstimator):
         check_option("solver", self.solver, ("adam", "sgd", "lbfgs"))
         if self.solver == "lbfgs" and any(self._dropouts):
             raise ValueError("dropout needs solver='adam' or 'sgd': L-BFGS needs a fixed loss.")
-        check_number("alpha", self.alpha, low=0)
-        if self.batch_size != "auto":
-            check_number("batch_size", self.batch_size, integer=True, low=1)
-        check_option(
-            "learning_rate",
-            self.learning_rate,
-            ("constant", "invscaling", "adaptive", "step", "cosine"),
-        )
-        check_number("learning_rate_init", self.learning_rate_init, low=0, low_inclusive=False)
-        check_number("power_t", self.power_t, low=0)
-        check_number("max_iter", self.max_iter, integer=True, low=1)
-        check_number("tol", self.tol, low=0)
-        check_number("momentum", self.momentum, low=0, high=1)
-        check_number(
-            "validation_fraction",
-            self.validation_fraction,
-            low=0,
-            high=1,
-            low_inclusive=False,
-            high_inclusive=False,
-        )
-        for name in ("beta_1", "beta_2"):
-            check_number(name, getattr(self, name), low=0, high=1, high_inclusive=False)
-        check_number("epsilon", self.epsilon, low=0, low_inclusive=False)
-        if self.n_iter_no_change != np.inf:
-            check_number("n_iter_no_change", self.n_iter_no_change, integer=True, low=1)
-        check_number("max_fun", self.max_fun, integer=True, low=1)
+        check_option("learning_rate", self.learning_rate, tuple(SCHEDULES))
         check_option(
             "dtype",
-            str(np.dtype(self.dtype)) if self.dtype in (np.float32, np.float64) else self.dtype,
+            np.dtype(self.dtype).name if self.dtype in (np.float32, np.float64) else self.dtype,
             ("float32", "float64"),
         )
+        for name, bounds in _NUMBER_PARAMETERS.items():
+            value = getattr(self, name)
+            if not (
+                name == "batch_size"
+                and value == "auto"
+                or name == "n_iter_no_change"
+                and value == np.inf
+            ):
+                check_number(name, value, **bounds)
         return sizes
 
     # --- fitting ---------------------------------------------------------------------------------
@@ -162,13 +160,13 @@ class BaseMLP(SaveMixin, BaseEstimator):
             widths[:-1], widths[1:], self._activations, self._dropouts, strict=True
         ):
             name = get_activation(act).name
-            layers.append(_dense(fan_in, fan_out, name, rng, dtype))
+            layers.append(nn.Dense(fan_in, fan_out, **init_options(name, rng, dtype)))
             if self.batch_norm:
                 layers.append(nn.BatchNorm1d(fan_out, dtype=dtype))
             layers.append(nn.activation_layer(name))
             if p > 0:
                 layers.append(nn.Dropout(p, random_state=rng))
-        layers.append(_dense(widths[-1], n_outputs, "identity", rng, dtype))
+        layers.append(nn.Dense(widths[-1], n_outputs, **init_options("identity", rng, dtype)))
         return layers
 
     def _initialize(self, network, n_outputs):
@@ -382,16 +380,15 @@ _LOSS_OF_OUTPUT = {
 }
 
 
-def _dense(fan_in, fan_out, activation, rng, dtype):
-    """A Dense layer initialised for the activation after it, as scikit-learn does."""
-    return nn.Dense(
-        fan_in,
-        fan_out,
-        init=nn.init.default_init(activation),
-        bias_init=nn.init.default_bias_init(activation),
-        random_state=rng,
-        dtype=dtype,
-    )
+def init_options(activation, rng, dtype) -> dict:
+    """Keyword arguments of Dense and Conv2D that initialise a layer for the activation after it,
+    as scikit-learn does (see :func:`ml.nn.init.default_init`)."""
+    return {
+        "init": nn.init.default_init(activation),
+        "bias_init": nn.init.default_bias_init(activation),
+        "random_state": rng,
+        "dtype": dtype,
+    }
 
 
 def _per_layer(value, n_layers):

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ml import nn
 from ml._validation import check_number
 from ml.estimators._data import check_X
+from ml.estimators._mlp import init_options
 from ml.estimators.mlp import MLPClassifier, _store_parameters
 from ml.functional import get_activation
 
@@ -179,18 +180,10 @@ class ConvNetClassifier(MLPClassifier):
             out_channels, kernel, stride = (*block, 1)[:3]
             channels, height, width = shape
             padding = self.padding if stride == 1 or self.padding != "same" else kernel // 2
+            kernel_size = (min(kernel, height), min(kernel, width))
+            options = init_options(activation, rng, dtype)
             layers.append(
-                nn.Conv2D(
-                    channels,
-                    out_channels,
-                    (min(kernel, height), min(kernel, width)),
-                    stride,
-                    padding,
-                    init=nn.init.default_init(activation),
-                    bias_init=nn.init.default_bias_init(activation),
-                    random_state=rng,
-                    dtype=dtype,
-                )
+                nn.Conv2D(channels, out_channels, kernel_size, stride, padding, **options)
             )
             if self.batch_norm:
                 layers.append(nn.BatchNorm2d(out_channels, dtype=dtype))

@@ -7,6 +7,8 @@ code implements, so one can be checked against the other.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ml.backend import check_random_state
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 
-class Layer:
+class Layer(abc.ABC):
     """A building block of a network.
 
     ``params`` maps names to parameter arrays (updated in place by optimisers) and ``grads`` the
@@ -41,11 +43,13 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
 
+    @abc.abstractmethod
     def forward(self, x, training: bool = False):
-        raise NotImplementedError
+        """The layer's output for the batch ``x``; keeps what :meth:`backward` needs."""
 
+    @abc.abstractmethod
     def backward(self, dout):
-        raise NotImplementedError
+        """Given ``dL/d(output)``, fill ``grads`` and return ``dL/d(input)``."""
 
     def __call__(self, x, training: bool = False):
         return self.forward(x, training)

@@ -8,6 +8,8 @@ running root-mean-square of the gradient; Adam does that and also averages the g
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ml._validation import check_number
@@ -15,7 +17,7 @@ from ml._validation import check_number
 __all__ = ["SGD", "Adam", "Optimizer", "RMSProp"]
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class: ``learning_rate`` may be changed between steps (by a schedule)."""
 
     def __init__(self, learning_rate: float):
@@ -31,9 +33,9 @@ class Optimizer:
         for param, grad, state in zip(params, grads, self._state, strict=True):
             param -= self._delta(grad, state)
 
+    @abc.abstractmethod
     def _delta(self, grad, state):
         """The amount to subtract from the parameter, given its gradient and its own state."""
-        raise NotImplementedError
 
 
 class SGD(Optimizer):
