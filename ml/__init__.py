@@ -4,7 +4,7 @@ Readable NumPy code whose lines follow the formulas, scikit-learn compatible est
 plots. ``from ml import plots`` gives the figures; everything else is re-exported here.
 """
 
-from ml import datasets, functional, nn, optim
+from ml import datasets, functional, nn, optim, train
 from ml._archive import InvalidModelFile
 from ml._errors import DivergenceError
 from ml._version import __version__
@@ -22,7 +22,6 @@ from ml.functional import (
 )
 from ml.gradcheck import check_gradient, numerical_gradient
 from ml.optim import gradient_descent, random_local_search, random_search
-from ml.train import train
 
 __all__ = [
     "__version__",

@@ -247,7 +247,8 @@ def random_data(draw):
         X = np.array(values, dtype=dtype).reshape(shape)
     else:
         elements = st.floats(allow_nan=True, allow_infinity=True, width=64)
-        X = draw(hnp.arrays(np.float64, shape, elements=elements)).astype(dtype)
+        with np.errstate(all="ignore"):  # NaN and inf cast to integers: any value will do
+            X = draw(hnp.arrays(np.float64, shape, elements=elements)).astype(dtype)
     y = np.asarray(draw(st.lists(st.integers(0, 2), min_size=0, max_size=8)))
     return X, y
 

@@ -321,3 +321,17 @@ def test_ctrl_c_during_fit_keeps_the_best_weights(digits):
     with pytest.warns(UserWarning, match="interrupted by Ctrl-C"):
         model.fit(X_train, y_train)
     assert model.n_iter_ == 30 and model.score(X_test, y_test) > 0.9
+
+
+def test_log_probabilities_are_stable_and_match_the_probabilities(digits):
+    X_train, X_test, y_train, _ = digits
+    for y in (y_train, (y_train > 4).astype(int)):
+        model = MLPClassifier((16,), max_iter=20, random_state=0).fit(X_train, y)
+        np.testing.assert_allclose(
+            np.exp(model.predict_log_proba(X_test)),
+            model.predict_proba(X_test),
+            rtol=1e-5,
+            atol=1e-7,
+        )
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            assert np.isfinite(model.predict_log_proba(X_test * 50)).all()

@@ -18,7 +18,7 @@ from ml import nn
 from ml._validation import check_option
 from ml.estimators._data import check_classification_y, check_regression_y
 from ml.estimators._mlp import BaseMLP
-from ml.functional import sigmoid, softmax
+from ml.functional import log_softmax, sigmoid, softmax, softplus
 
 
 def _stochastic_solver(estimator) -> bool:
@@ -236,8 +236,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._probabilities(self._forward(X))
 
     def predict_log_proba(self, X):
-        """Logarithms of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X))
+        """Logarithms of :meth:`predict_proba`, computed stably from the network's output:
+        ``log_softmax(f)``, or ``log sigmoid(f) = -softplus(-f)`` for sigmoid outputs."""
+        output = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return log_softmax(output)
+        log_p = -softplus(-output)
+        return log_p if self._multilabel else np.hstack([-softplus(output), log_p])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

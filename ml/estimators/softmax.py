@@ -15,7 +15,7 @@ from ml._validation import check_number, check_option
 from ml.backend import check_random_state
 from ml.estimators._data import check_classification_y, check_X
 from ml.estimators._persistence import SaveMixin
-from ml.functional import cross_entropy, cross_entropy_gradient, one_hot, softmax
+from ml.functional import cross_entropy, cross_entropy_gradient, log_softmax, one_hot, softmax
 from ml.train import train
 
 _SOLVERS = ("sgd", "gradient_descent", "random_local_search", "random_search")
@@ -189,8 +189,8 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         return softmax(self._logits(X))
 
     def predict_log_proba(self, X):
-        """Logarithms of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X))
+        """Logarithms of :meth:`predict_proba`, computed stably as ``log_softmax(X W + b)``."""
+        return log_softmax(self._logits(X))
 
     def predict(self, X):
         """The most probable class of each row of ``X``."""
