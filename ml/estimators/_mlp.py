@@ -24,7 +24,7 @@ from ml.train import Callback, History, train
 _ACTIVATION_NAMES = (*ACTIVATIONS, "logistic", "linear")
 _NUMBER_PARAMETERS = {  # the bounds of every numeric parameter, as scikit-learn's
     "alpha": {"low": 0},
-    "batch_size": {"integer": True, "low": 1},  # or "auto"
+    "batch_size": {"integer": True, "low": 1},
     "learning_rate_init": {"low": 0, "low_inclusive": False},
     "power_t": {"low": 0},
     "max_iter": {"integer": True, "low": 1},
@@ -34,9 +34,10 @@ _NUMBER_PARAMETERS = {  # the bounds of every numeric parameter, as scikit-learn
     "beta_1": {"low": 0, "high": 1, "high_inclusive": False},
     "beta_2": {"low": 0, "high": 1, "high_inclusive": False},
     "epsilon": {"low": 0, "low_inclusive": False},
-    "n_iter_no_change": {"integer": True, "low": 1},  # or inf
+    "n_iter_no_change": {"integer": True, "low": 1},
     "max_fun": {"integer": True, "low": 1},
 }
+_WORDS = {"batch_size": "auto", "n_iter_no_change": np.inf}  # allowed besides the numbers
 
 
 class _FunctionCallback(Callback):
@@ -116,12 +117,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         )
         for name, bounds in _NUMBER_PARAMETERS.items():
             value = getattr(self, name)
-            if not (
-                name == "batch_size"
-                and value == "auto"
-                or name == "n_iter_no_change"
-                and value == np.inf
-            ):
+            if name not in _WORDS or value != _WORDS[name]:
                 check_number(name, value, **bounds)
         return sizes
 
