@@ -126,6 +126,8 @@ def test_sequential_modes_parameters_and_summary():
     text = net.summary((3,))
     assert "Dense(3, 4)" in text and "(None, 4)" in text and "Total parameters: 26" in text
     assert len(net) == 4 and isinstance(net[1], nn.Dropout)
+    nested = nn.Sequential(nn.Sequential(nn.Dense(3, 4), nn.ReLU()), nn.Dense(4, 2))
+    assert "Total parameters: 26" in nested.summary((3,))
     with pytest.raises(TypeError, match="layers\\[1\\] must be an ml.nn Layer"):
         nn.Sequential(nn.ReLU(), "relu")
 

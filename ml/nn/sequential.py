@@ -93,7 +93,8 @@ class Sequential(Layer):
         rows, total = [], 0
         for i, layer in enumerate(self.layers):
             x = layer.forward(x, training=False)
-            count = sum(p.size for p in layer.params.values())
+            params = layer.parameters() if isinstance(layer, Sequential) else layer.params.values()
+            count = sum(p.size for p in params)
             total += count
             rows.append((f"({i}) {layer!r}", str((None, *x.shape[1:])), f"{count:,}"))
         header = ("Layer", "Output shape", "Parameters")
