@@ -5,12 +5,10 @@ plots. ``from ml import plots`` gives the figures; everything else is re-exporte
 """
 
 from ml import datasets, functional, nn, optim, train
-from ml._archive import InvalidModelFile
 from ml._errors import DivergenceError
 from ml._version import __version__
 from ml.backend import array_namespace, check_random_state, to_numpy
 from ml.estimators import ConvNetClassifier, MLPClassifier, MLPRegressor, SoftmaxClassifier
-from ml.estimators._persistence import load
 from ml.functional import (
     cross_entropy,
     cross_entropy_gradient,
@@ -21,6 +19,8 @@ from ml.functional import (
     softmax,
 )
 from ml.gradcheck import check_gradient, numerical_gradient
+from ml.io.archive import InvalidModelFile
+from ml.io.estimator import load
 from ml.optim import gradient_descent, random_local_search, random_search
 
 __all__ = [

@@ -13,7 +13,15 @@ import array_api_compat
 import array_api_compat.numpy as numpy_namespace
 import numpy as np
 
-__all__ = ["array_namespace", "as_array", "check_random_state", "sklearn_seed", "to_numpy"]
+__all__ = [
+    "array_namespace",
+    "as_array",
+    "check_random_state",
+    "legacy_random_state",
+    "sklearn_seed",
+    "take_rows",
+    "to_numpy",
+]
 
 
 def array_namespace(*arrays):
@@ -62,6 +70,18 @@ def check_random_state(random_state) -> np.random.Generator:
     )
 
 
+def legacy_random_state(random_state) -> np.random.RandomState:
+    """scikit-learn's stream for ``random_state``: ``RandomState(seed)`` for an int or None, a
+    RandomState as it is, one seeded from a Generator's next number. Drawing from it in
+    scikit-learn's order gives scikit-learn's numbers (the estimators' initial weights)."""
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(int(random_state.integers(2**32)))
+    check_random_state(random_state)  # rejects what is neither None nor a non-negative int
+    return np.random.RandomState(random_state)
+
+
 def sklearn_seed(random_state) -> int | None:
     """An int or None for functions of scikit-learn that take a legacy ``random_state``.
 
@@ -72,3 +92,10 @@ def sklearn_seed(random_state) -> int | None:
         check_random_state(random_state)  # rejects negative seeds with a clear message
         return random_state
     return int(check_random_state(random_state).integers(np.iinfo(np.int32).max))
+
+
+def take_rows(x, index):
+    """The rows ``index`` of ``x`` (an array or a SciPy sparse matrix) as a dense array: a sparse
+    matrix is made dense for those rows only."""
+    rows = x[index]
+    return rows.toarray() if hasattr(rows, "toarray") else rows

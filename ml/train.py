@@ -1,8 +1,10 @@
-"""The minibatch training loop: epochs of shuffled minibatches, history, stopping rules, callbacks.
+"""The minibatch training loop, which owns the update: epochs of shuffled minibatches, the
+optimizer's step, history, stopping rules, callbacks.
 
-The loop knows nothing about the model. ``step(X_batch, Y_batch, w_batch)`` computes the loss and
-its gradient on a batch, updates the parameters in place and returns the batch's loss; ``params``
-are those parameter arrays, which the loop copies to keep the best and the last finite weights.
+The loop knows nothing about the model. ``loss_and_gradients(X_batch, Y_batch, w_batch)`` returns
+the loss of a batch and the gradient of each array of ``params``; the loop hands both to the
+optimizer, which updates ``params`` in place. Everything that training leaves behind is one
+:class:`History`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import numpy as np
 
 from ml._errors import DivergenceError
 from ml._progress import progress
-from ml.backend import check_random_state
+from ml.backend import check_random_state, take_rows
 
-__all__ = ["Callback", "History", "TrainResult", "minibatches", "train"]
+__all__ = ["Callback", "History", "as_callbacks", "minibatches", "train"]
 
 
 class Callback:
@@ -37,36 +39,68 @@ class Callback:
     def on_train_end(self, model, history: History) -> None: ...
 
 
+class _FunctionCallback(Callback):
+    """A plain function ``f(model, epoch, history)`` used as ``on_epoch_end``."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def on_epoch_end(self, model, epoch, history):
+        return self.function(model, epoch, history)
+
+
+def as_callbacks(callbacks) -> list[Callback]:
+    """``Callback`` objects as they are, and functions ``f(model, epoch, history)`` as
+    callbacks whose ``on_epoch_end`` they are."""
+    return [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
+
+
 @dataclass
 class History:
-    """Per-epoch records: training loss, validation loss and score (when validating), rate."""
+    """What training did, epoch by epoch, over every run since the weights were initialised.
+
+    ``loss``, ``learning_rate`` and, when validating, ``val_loss`` and ``val_score`` hold one
+    value per epoch. ``samples_seen`` counts the training samples of all epochs, ``n_iter`` the
+    epochs of the last run, ``no_improvement_count`` the epochs in a row that did not improve
+    (it carries over from run to run, as scikit-learn's does) and ``stop`` says why the last run
+    ended: "max_iter", "converged" (a stopping rule or a callback), or "interrupted" (Ctrl-C).
+    """
 
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_score: list[float] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
+    samples_seen: int = 0
+    n_iter: int = 0
+    no_improvement_count: int = 0
+    stop: str = "max_iter"
 
-    def append(self, loss, val_loss, val_score, learning_rate) -> None:
-        """Record one epoch; the validation values are None when there is no validation."""
-        self.loss.append(loss)
-        self.learning_rate.append(learning_rate)
-        if val_score is not None:
+    @property
+    def best_loss(self) -> float:
+        """The lowest training loss so far (infinity before the first epoch)."""
+        return min(self.loss, default=np.inf)
+
+    @property
+    def best_score(self) -> float:
+        """The highest validation score so far (minus infinity before the first)."""
+        return max(self.val_score, default=-np.inf)
+
+    def append(self, loss, val_loss, val_score, learning_rate, n_samples, tol) -> bool:
+        """Record one epoch and apply scikit-learn's stopping rule to it: the epoch improves when
+        its validation score (or, without validation, its loss) beats the best so far by more
+        than ``tol``. Returns True when the epoch is the best so far."""
+        if val_score is None:
+            improved, stale = loss < self.best_loss, loss > self.best_loss - tol
+        else:
+            improved, stale = val_score > self.best_score, val_score < self.best_score + tol
             self.val_loss.append(val_loss)
             self.val_score.append(val_score)
-
-
-@dataclass
-class TrainResult:
-    history: History
-    n_iter: int
-    """Epochs run."""
-    samples_seen: int
-    converged: bool
-    """True when a stopping rule ended training before ``max_iter``."""
-    interrupted: bool
-    """True when Ctrl-C ended training."""
-    best_loss: float
-    best_score: float | None
+        self.no_improvement_count = self.no_improvement_count + 1 if stale else 0
+        self.loss.append(loss)
+        self.learning_rate.append(learning_rate)
+        self.samples_seen += n_samples
+        self.n_iter += 1
+        return improved
 
 
 def minibatches(n_samples: int, batch_size: int, rng=None) -> Iterator[np.ndarray]:
@@ -80,74 +114,82 @@ def minibatches(n_samples: int, batch_size: int, rng=None) -> Iterator[np.ndarra
 
 
 def train(
-    step: Callable,
+    loss_and_gradients: Callable,
+    params: Sequence[np.ndarray],
+    optimizer,
     X,
     Y,
     *,
-    params: Sequence[np.ndarray] = (),
     max_iter: int,
     batch_size: int,
     sample_weight=None,
     shuffle: bool = True,
     random_state=None,
     tol: float = 1e-4,
-    n_iter_no_change: int = 10,
+    n_iter_no_change: float = 10,
     validate: Callable[[], tuple[float, float]] | None = None,
-    optimizer=None,
     schedule=None,
+    history: History | None = None,
     callbacks: Sequence[Callback] = (),
     model=None,
     verbose: bool = False,
     desc: str = "training",
-) -> TrainResult:
-    """Run up to ``max_iter`` epochs of ``step`` over (shuffled) minibatches of ``(X, Y)``.
+) -> History:
+    """Run up to ``max_iter`` epochs of minibatch updates of ``params``; return the history.
 
-    Stopping follows scikit-learn's ``MLPClassifier``: without ``validate`` an epoch improves when
-    its loss falls below ``best_loss - tol``; with ``validate()`` (which returns the validation
-    loss and score) when the score rises above ``best_score + tol``. After more than
-    ``n_iter_no_change`` epochs without improvement the ``schedule`` may lower the learning rate
-    and go on ("adaptive"); otherwise training stops. With ``validate`` the weights of the best
-    validation score are restored at the end.
+    Each batch: ``loss, grads = loss_and_gradients(X_batch, Y_batch, w_batch)``, then
+    ``optimizer.step(params, grads)``. ``X`` may be a sparse matrix: each batch is made dense on
+    its own, never the whole ``X``. A ``history`` from an earlier run is continued (warm start,
+    ``partial_fit``): its losses, scores and stopping count carry over.
+
+    Stopping follows scikit-learn's ``MLPClassifier`` (see :meth:`History.append`): after more
+    than ``n_iter_no_change`` epochs without improvement the ``schedule`` may lower the learning
+    rate and go on ("adaptive"); otherwise training stops. With ``validate()`` (which returns the
+    validation loss and score) the weights of the best validation score are restored at the end.
 
     Ctrl-C stops training with a warning and the best weights so far in ``params``. A NaN or
     infinite loss restores the weights of the start of that epoch and raises ``ml.DivergenceError``
     (a FloatingPointError and a ValueError).
     """
     rng = check_random_state(random_state) if shuffle else None
-    history, plateau = History(), _Plateau(tol, by_score=validate is not None)
-    best_params, samples_seen, converged, interrupted, epoch = None, 0, False, False, 0
+    history = History() if history is None else history
+    history.n_iter, history.stop = 0, "max_iter"
+    best_params = last_finite = None
     for callback in callbacks:
         callback.on_train_begin(model)
     epochs = progress(range(1, max_iter + 1), verbose=verbose, desc=desc, unit="epoch")
+    epoch = 0
     try:
         for epoch in epochs:
             last_finite = [p.copy() for p in params]
             for callback in callbacks:
                 callback.on_epoch_begin(model, epoch)
-            loss = _run_epoch(step, X, Y, sample_weight, batch_size, rng, callbacks, model)
+            batches = _batches(X, Y, sample_weight, batch_size, rng)
+            loss = _run_epoch(loss_and_gradients, params, optimizer, batches, callbacks, model)
             if not np.isfinite(loss):
                 _restore(params, last_finite)
-                raise DivergenceError(_divergence_message(loss, epoch, optimizer))
-            samples_seen += X.shape[0]
+                raise DivergenceError(divergence_message(loss, f"epoch {epoch}", optimizer))
             val_loss, val_score = validate() if validate is not None else (None, None)
-            history.append(loss, val_loss, val_score, getattr(optimizer, "learning_rate", np.nan))
-            if plateau.update(loss, val_score):
+            rate = getattr(optimizer, "learning_rate", np.nan)
+            if history.append(loss, val_loss, val_score, rate, X.shape[0], tol):
                 best_params = [p.copy() for p in params]
             epochs.set_postfix(_postfix(history), refresh=False)
-            if schedule is not None and optimizer is not None:
-                optimizer.learning_rate = schedule.epoch_end(epoch, samples_seen)
+            if schedule is not None:
+                optimizer.learning_rate = schedule.epoch_end(epoch, history.samples_seen)
             stop = any([bool(c.on_epoch_end(model, epoch, history)) for c in callbacks])
-            if plateau.stale > n_iter_no_change:
+            if history.no_improvement_count > n_iter_no_change:
                 if schedule is not None and schedule.plateau():  # "adaptive": a lower rate
-                    optimizer.learning_rate, plateau.stale = schedule.learning_rate, 0
+                    optimizer.learning_rate = schedule.learning_rate
+                    history.no_improvement_count = 0
                 else:
                     stop = True
             if stop:
-                converged = True
+                history.stop = "converged"
                 break
     except KeyboardInterrupt:
-        interrupted = True
-        _restore(params, best_params if best_params is not None else last_finite)
+        history.stop = "interrupted"
+        if best_params is not None or last_finite is not None:
+            _restore(params, best_params if best_params is not None else last_finite)
         warnings.warn(
             f"Training interrupted by Ctrl-C in epoch {epoch}; the best weights so far are kept.",
             UserWarning,
@@ -157,51 +199,29 @@ def train(
         _restore(params, best_params)
     for callback in callbacks:
         callback.on_train_end(model, history)
-    best_score = plateau.best_score if validate is not None else None
-    return TrainResult(
-        history,
-        len(history.loss),
-        samples_seen,
-        converged,
-        interrupted,
-        plateau.best_loss,
-        best_score,
-    )
+    return history
 
 
-class _Plateau:
-    """scikit-learn's stopping rule: count the epochs in a row that did not improve by more than
-    ``tol`` the validation score (``by_score``) or else the training loss."""
-
-    def __init__(self, tol: float, by_score: bool):
-        self.tol, self.by_score = tol, by_score
-        self.best_loss, self.best_score, self.stale = np.inf, -np.inf, 0
-
-    def update(self, loss: float, score: float | None) -> bool:
-        """Record an epoch; return True when it is the best so far."""
-        if self.by_score:
-            improved = score > self.best_score
-            self.stale = self.stale + 1 if score < self.best_score + self.tol else 0
-            self.best_score = max(self.best_score, score)
-        else:
-            improved = loss < self.best_loss
-            self.stale = self.stale + 1 if loss > self.best_loss - self.tol else 0
-        self.best_loss = min(self.best_loss, loss)
-        return improved
+def _batches(X, Y, sample_weight, batch_size, rng):
+    """``(X_batch, Y_batch, w_batch)`` for each minibatch; sparse rows are made dense here."""
+    for index in minibatches(X.shape[0], batch_size, rng):
+        w = None if sample_weight is None else sample_weight[index]
+        yield take_rows(X, index), Y[index], w
 
 
-def _run_epoch(step, X, Y, sample_weight, batch_size, rng, callbacks, model) -> float:
+def _run_epoch(loss_and_gradients, params, optimizer, batches, callbacks, model) -> float:
     """One pass over the data; returns the mean of the batch losses, weighted by batch size."""
-    total = 0.0
-    for i, batch in enumerate(minibatches(X.shape[0], batch_size, rng)):
-        w = None if sample_weight is None else sample_weight[batch]
-        loss = float(step(X[batch], Y[batch], w))
+    total, n = 0.0, 0
+    for i, (X_batch, Y_batch, w_batch) in enumerate(batches):
+        loss, grads = loss_and_gradients(X_batch, Y_batch, w_batch)
+        loss = float(loss)
         if not np.isfinite(loss):
             return loss
-        total += loss * len(batch)
+        optimizer.step(params, grads)
+        total, n = total + loss * len(X_batch), n + len(X_batch)
         for callback in callbacks:
             callback.on_batch_end(model, i, loss)
-    return total / X.shape[0]
+    return total / n
 
 
 def _restore(params, saved):
@@ -216,11 +236,13 @@ def _postfix(history: History) -> dict[str, str]:
     return shown
 
 
-def _divergence_message(loss, epoch, optimizer) -> str:
+def divergence_message(loss, where: str, optimizer=None) -> str:
+    """The message of :class:`ml.DivergenceError`: scikit-learn's words, then what happened."""
     rate = getattr(optimizer, "learning_rate", None)
     rate = f" (learning rate {rate:g})" if rate is not None else ""
     return (
-        f"The training loss became {loss} in epoch {epoch}; the learning rate is probably too "
-        f"large{rate}. The weights of the start of that epoch, all finite, are kept. Lower the "
-        "learning rate, or scale X if it holds huge values."
+        "Solver produced non-finite parameter weights. The input data may contain large values "
+        f"and need to be preprocessed. The training loss became {loss} in {where}; the learning "
+        f"rate is probably too large{rate}. The last finite weights are kept: lower the learning "
+        "rate, or scale X if it holds huge values."
     )

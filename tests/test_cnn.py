@@ -10,7 +10,12 @@ from ml import ConvNetClassifier, MLPClassifier, datasets, nn
 from ml.datasets import shift_images
 
 _FLOAT32 = "float32 rounding differs with the batch's size and order; passes with dtype='float64'"
-SMALL = {"conv_layers": ((4, 3),), "hidden_layer_sizes": (16,), "max_iter": 100}
+SMALL = {
+    "conv_layers": ((4, 3),),
+    "hidden_layer_sizes": (16,),
+    "max_iter": 100,
+    "learning_rate_init": 0.01,  # 2-feature blobs as 1 x 2 images: a small net needs a push
+}
 
 
 @parametrize_with_checks(

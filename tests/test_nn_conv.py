@@ -97,6 +97,7 @@ def _torch_check(layer, x, reference):
 
 
 @pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 def test_conv2d_matches_pytorch(kernel, stride, padding, height, width):
     torch = pytest.importorskip("torch")
     conv = _conv(kernel, stride, padding)

@@ -119,3 +119,57 @@ def test_lbfgs_minimises_in_place_and_records_the_losses():
     np.testing.assert_allclose(W, 0, atol=1e-6)
     np.testing.assert_allclose(b, 0, atol=1e-6)
     assert len(losses) == result.nit and losses[-1] < 1e-10
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optim.SGD(0.05, momentum=0.9, nesterov=True),
+        lambda: optim.Adam(0.1, beta_1=0.8),
+        lambda: optim.RMSProp(0.01, rho=0.9),
+    ],
+)
+def test_state_dict_continues_exactly_and_copies_its_arrays(make):
+    """PyTorch's convention: a fresh optimizer given state_dict() steps as the original would."""
+    original = make()
+    _run(original, steps=3)
+    state = original.state_dict()
+    restored = make()
+    restored.load_state_dict(state)
+    first, second = START.copy(), START.copy()
+    original.step([first], [first @ A])
+    restored.step([second], [second @ A])
+    np.testing.assert_array_equal(first, second)
+    assert restored.t == original.t == 4
+    for mine, theirs in zip(restored.state, original.state, strict=True):
+        assert all(mine[k] is not theirs[k] for k in mine)  # copied, never shared
+
+
+def test_load_state_dict_checks_what_it_is_given():
+    adam = optim.Adam()
+    good = optim.Adam().state_dict()
+    with pytest.raises(ValueError, match="keys"):
+        adam.load_state_dict({"learning_rate": 0.1})
+    with pytest.raises(ValueError, match="learning_rate"):
+        adam.load_state_dict({**good, "learning_rate": -1.0})
+    with pytest.raises(ValueError, match="finite floats"):
+        adam.load_state_dict({**good, "state": [{"m": np.array([np.nan])}]})
+    with pytest.raises(ValueError, match="named"):
+        adam.load_state_dict({**good, "state": [{"velocity": np.zeros(2)}]})
+    adam.load_state_dict({**good, "t": 1, "state": [{"m": np.zeros((20, 1)), "v": np.ones(1)}]})
+    with pytest.raises(ValueError, match="shape"):  # never broadcast a state onto a parameter
+        adam.step([np.zeros(20)], [np.ones(20)])
+
+
+@pytest.mark.parametrize("name", sorted(optim.SCHEDULES))
+def test_schedules_state_dict_round_trip(name):
+    schedule = optim.make_schedule(name, 0.1)
+    for epoch in range(1, 4):
+        schedule.epoch_end(epoch, 100 * epoch)
+    schedule.plateau()
+    restored = optim.make_schedule(name, 0.1)
+    restored.load_state_dict(schedule.state_dict())
+    assert restored.state_dict() == schedule.state_dict()
+    assert restored.epoch_end(4, 400) == schedule.epoch_end(4, 400)
+    with pytest.raises(ValueError, match="learning_rate"):
+        restored.load_state_dict({**schedule.state_dict(), "learning_rate": float("inf")})

@@ -116,7 +116,7 @@ def test_training_continues_exactly_after_loading(tmp_path, name):
     for ours, theirs in zip(model.network_.parameters(), loaded.network_.parameters(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
     loaded.set_params(warm_start=True, max_iter=2).fit(X, y)
-    assert loaded.n_iter_ == model.n_iter_ + 2
+    assert loaded.n_iter_ == 2 and len(loaded.loss_curve_) == len(model.loss_curve_) + 2
 
 
 def test_an_unfitted_estimator_keeps_its_parameters(tmp_path):
@@ -369,3 +369,39 @@ def test_hostile_files_give_a_clear_error_and_run_nothing(tmp_path, name):
 
 def test_the_catalogue_of_hostile_files_is_long_enough():
     assert len(HOSTILE) >= 12
+
+
+FORMAT_1 = os.path.join(os.path.dirname(__file__), "data", "format1")
+
+
+@pytest.mark.parametrize(
+    "name, inputs",
+    [
+        ("mlp_adam", X_DIGITS[:20]),
+        ("mlp_sgd_regressor", X_DIGITS[:20]),
+        ("softmax", X_DIGITS[:20]),
+        ("cnn", IMAGES[:20]),
+    ],
+)
+def test_files_of_format_1_load_predict_and_train(name, inputs):
+    """Files written by format 1 (which stored the curves and per-array Adam steps) still load,
+    predict what they predicted when saved, and go on training."""
+    model = ml.load(os.path.join(FORMAT_1, f"{name}.ml"))
+    expected = np.load(
+        os.path.join(FORMAT_1, f"{name}_{'pred' if 'regressor' in name else 'proba'}.npy")
+    )
+    outputs = model.predict(inputs) if "regressor" in name else model.predict_proba(inputs)
+    np.testing.assert_array_equal(outputs, expected)
+    if hasattr(model, "partial_fit"):
+        curve = len(model.loss_curve_)
+        target = X_DIGITS[:200, 20] if "regressor" in name else Y_DIGITS[:200]
+        model.partial_fit(IMAGES[:200] if name == "cnn" else X_DIGITS[:200], target)
+        assert len(model.loss_curve_) == curve + 1 and model.n_iter_ == 1
+    network = ml.load(os.path.join(FORMAT_1, "network.ml"))
+    assert [type(layer).__name__ for layer in network] == [
+        "Dense",
+        "BatchNorm1d",
+        "ReLU",
+        "Dropout",
+        "Dense",
+    ]

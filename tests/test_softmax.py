@@ -59,7 +59,8 @@ def test_every_solver_learns_blobs(solver):
     assert model.score(X, y) > (0.6 if solver == "random_search" else 0.9)
     assert len(model.loss_curve_) == model.n_iter_ <= 300
     assert model.coef_.shape == (3, 2) and model.intercept_.shape == (3,)
-    assert model.coef_.dtype == np.float32
+    assert model.coef_.dtype == np.float64  # the weights follow X, as in scikit-learn
+    assert model.fit(X.astype(np.float32), y).coef_.dtype == np.float32
 
 
 def test_sgd_warns_when_max_iter_ends_it_before_convergence():

@@ -21,38 +21,52 @@ class MeanProblem:
         self.w = np.zeros(1)
         self.optimizer = SGD(learning_rate)
 
-    def step(self, X_batch, y_batch, weight):
-        self.optimizer.step([self.w], [np.mean(self.w - y_batch, keepdims=True)[0]])
-        return 0.5 * np.mean((self.w - y_batch) ** 2)
+    def loss_and_gradients(self, X_batch, y_batch, weight):
+        loss = 0.5 * np.mean((self.w - y_batch) ** 2)
+        return loss, [np.mean(self.w - y_batch, keepdims=True)[0]]
 
-    def fit(self, **options):
-        defaults = dict(
-            params=[self.w], max_iter=20, batch_size=10, random_state=0, optimizer=self.optimizer
+    def fit(self, loss_and_gradients=None, **options):
+        defaults = dict(max_iter=20, batch_size=10, random_state=0)
+        return train(
+            loss_and_gradients or self.loss_and_gradients,
+            [self.w],
+            self.optimizer,
+            self.y,
+            self.y,
+            **{**defaults, **options},
         )
-        return train(self.step, self.y, self.y, **{**defaults, **options})
 
 
 def test_train_runs_epochs_and_records_the_history():
     problem = MeanProblem()
-    result = problem.fit(max_iter=5, n_iter_no_change=100)
-    assert result.n_iter == 5 and len(result.history.loss) == 5 and not result.converged
-    assert result.history.loss[-1] < result.history.loss[0]
-    assert result.history.learning_rate == [0.1] * 5 and result.samples_seen == 250
+    history = problem.fit(max_iter=5, n_iter_no_change=100)
+    assert history.n_iter == 5 and len(history.loss) == 5 and history.stop == "max_iter"
+    assert history.loss[-1] < history.loss[0]
+    assert history.learning_rate == [0.1] * 5 and history.samples_seen == 250
+
+
+def test_a_history_carries_over_from_run_to_run():
+    problem = MeanProblem()
+    history = problem.fit(max_iter=3, n_iter_no_change=100)
+    again = problem.fit(max_iter=2, n_iter_no_change=100, history=history)
+    assert again is history and history.n_iter == 2 and len(history.loss) == 5
+    assert history.samples_seen == 250 and history.best_loss == min(history.loss)
 
 
 def test_train_stops_when_the_loss_stops_improving():
     problem = MeanProblem()
-    result = problem.fit(max_iter=1000, batch_size=50, tol=1e-6, n_iter_no_change=3)
-    assert result.converged and result.n_iter < 1000
+    history = problem.fit(max_iter=1000, batch_size=50, tol=1e-6, n_iter_no_change=3)
+    assert history.stop == "converged" and history.n_iter < 1000
+    assert history.no_improvement_count == 4
     assert problem.w[0] == pytest.approx(1.0, abs=1e-2)
 
 
 def test_adaptive_schedule_lowers_the_rate_instead_of_stopping():
     problem = MeanProblem(learning_rate=0.5)
     schedule = make_schedule("adaptive", 0.5)
-    result = problem.fit(max_iter=200, tol=1e-3, n_iter_no_change=2, schedule=schedule)
-    rates = result.history.learning_rate
-    assert rates[0] == 0.5 and min(rates) < 0.5 / 5 and result.converged
+    history = problem.fit(max_iter=200, tol=1e-3, n_iter_no_change=2, schedule=schedule)
+    rates = history.learning_rate
+    assert rates[0] == 0.5 and min(rates) < 0.5 / 5 and history.stop == "converged"
 
 
 def test_early_stopping_on_a_validation_score_restores_the_best_weights():
@@ -66,10 +80,10 @@ def test_early_stopping_on_a_validation_score_restores_the_best_weights():
             weights_at_best.append(problem.w.copy())
         return 1 - score, score
 
-    result = problem.fit(validate=validate, n_iter_no_change=3, tol=0.0)
-    assert result.n_iter == 6 and result.converged and result.best_score == 0.5
-    assert result.history.val_score == [0.1, 0.5, 0.3, 0.2, 0.2, 0.1]
-    assert result.history.val_loss == pytest.approx([0.9, 0.5, 0.7, 0.8, 0.8, 0.9])
+    history = problem.fit(validate=validate, n_iter_no_change=3, tol=0.0)
+    assert history.n_iter == 6 and history.stop == "converged" and history.best_score == 0.5
+    assert history.val_score == [0.1, 0.5, 0.3, 0.2, 0.2, 0.1]
+    assert history.val_loss == pytest.approx([0.9, 0.5, 0.7, 0.8, 0.8, 0.9])
     np.testing.assert_array_equal(problem.w, weights_at_best[0])
 
 
@@ -93,8 +107,8 @@ def test_callbacks_see_every_event_and_can_stop_training():
         def on_train_end(self, model, history):
             events.append(("done", len(history.loss)))
 
-    result = MeanProblem().fit(callbacks=[Recorder()], model="the model", batch_size=25)
-    assert result.n_iter == 2 and result.converged
+    history = MeanProblem().fit(callbacks=[Recorder()], model="the model", batch_size=25)
+    assert history.n_iter == 2 and history.stop == "converged"
     assert events == [
         ("begin", "the model"),
         ("epoch", 1),
@@ -113,21 +127,14 @@ def test_a_nan_loss_raises_and_keeps_the_last_finite_weights():
     problem = MeanProblem()
     calls = []
 
-    def step(X, y, weight):
+    def loss_and_gradients(X, y, weight):
         calls.append(1)
-        problem.w[:] = np.nan if len(calls) > 7 else problem.w + 1
-        return np.nan if len(calls) > 7 else 1.0
+        if len(calls) > 7:
+            return np.nan, [np.full(1, np.nan)]
+        return 1.0, [-np.ones(1) / problem.optimizer.learning_rate]  # a step of +1
 
     with pytest.raises(FloatingPointError, match="learning rate is probably too large"):
-        train(
-            step,
-            problem.y,
-            problem.y,
-            params=[problem.w],
-            max_iter=5,
-            batch_size=10,
-            optimizer=problem.optimizer,
-        )
+        problem.fit(loss_and_gradients, max_iter=5, shuffle=False)
     assert problem.w[0] == 5.0  # the weights at the start of epoch 2, after 5 finite steps
 
 
@@ -135,24 +142,22 @@ def test_ctrl_c_stops_cleanly_with_the_best_weights():
     problem = MeanProblem()
     calls = []
 
-    def step(X, y, weight):
+    def loss_and_gradients(X, y, weight):
         calls.append(1)
         if len(calls) == 13:
             raise KeyboardInterrupt
-        return problem.step(X, y, weight)
+        return problem.loss_and_gradients(X, y, weight)
 
     with pytest.warns(UserWarning, match="interrupted by Ctrl-C in epoch 3"):
-        result = train(
-            step,
-            problem.y,
-            problem.y,
-            params=[problem.w],
-            max_iter=10,
-            batch_size=10,
-            optimizer=problem.optimizer,
-            random_state=0,
-        )
-    assert result.interrupted and result.n_iter == 2
+        history = problem.fit(loss_and_gradients, max_iter=10)
+    assert history.stop == "interrupted" and history.n_iter == 2
     best = MeanProblem()
     best.fit(max_iter=2)
     np.testing.assert_array_equal(problem.w, best.w)
+
+
+def test_the_optimizer_is_handed_the_parameters_every_step_and_keeps_none():
+    problem = MeanProblem()
+    problem.fit(max_iter=2)
+    state = problem.optimizer.state_dict()
+    assert state["t"] == 10 and all(p is not problem.w for s in state["state"] for p in s.values())

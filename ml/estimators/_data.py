@@ -18,15 +18,25 @@ def _naming(name: str, error: Exception) -> Exception:
     return type(error)(f"{name}: {message}")
 
 
-def check_X(estimator, X, *, reset: bool, dtype=np.float64) -> np.ndarray:
+def float_dtype(dtype, X) -> np.dtype:
+    """The float dtype to train in: ``dtype`` when given, else X's own when it is float32, and
+    float64 for everything else (scikit-learn's rule: weights follow the input)."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    return np.dtype(np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64)
+
+
+def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False):
     """Return ``X`` as a finite 2-D array of ``dtype`` of shape (n_samples, n_features).
 
-    Strings are refused, even numeric ones, as scikit-learn does.
+    Strings are refused, even numeric ones, as scikit-learn does. With ``accept_sparse`` a SciPy
+    sparse matrix is returned as CSR (rows are taken from it a batch at a time); otherwise it is
+    refused with a clear message.
 
     With ``reset`` (in ``fit``) it records ``n_features_in_`` (and ``feature_names_in_`` for a
     DataFrame) on the estimator; without it (in ``predict``) it checks ``X`` against them.
     """
-    if sp.issparse(X):
+    if sp.issparse(X) and not accept_sparse:
         raise TypeError(
             f"X is a sparse matrix; {type(estimator).__name__} needs dense data: pass X.toarray()."
         )
@@ -41,7 +51,13 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64) -> np.ndarray:
             "X.reshape(1, -1) for a single sample."
         )
     try:
-        X = validate_data(estimator, X, reset=reset, dtype="numeric")
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype="numeric",
+            accept_sparse="csr" if accept_sparse else False,
+        )
     except (ValueError, TypeError) as error:
         raise _naming("X", error) from error
     return X.astype(dtype, copy=False)

@@ -15,11 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml import nn
-from ml._validation import check_number
+from ml._validation import check_number, check_option
 from ml.estimators._data import check_X
-from ml.estimators._mlp import init_options
-from ml.estimators.mlp import MLPClassifier, _store_parameters
-from ml.functional import get_activation
+from ml.estimators.mlp import MLPClassifier
 
 
 class ConvNetClassifier(MLPClassifier):
@@ -86,34 +84,61 @@ class ConvNetClassifier(MLPClassifier):
         batch_norm=False,
         class_weight=None,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
-        _store_parameters(self, locals())
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            class_weight=class_weight,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.conv_layers = conv_layers
+        self.pool = pool
+        self.padding = padding
+        self.image_shape = image_shape
+        self.network = network
 
-    def _check_params(self):
-        sizes = super()._check_params()
-        if self.network is not None and not isinstance(self.network, nn.Sequential):
-            raise TypeError(
-                f"network must be an ml.nn.Sequential or None; got {type(self.network).__name__}."
-            )
-        for i, block in enumerate(self.conv_layers):
-            if isinstance(block, numbers.Integral) or len(block) not in (2, 3):
-                raise ValueError(
-                    f"conv_layers[{i}] must be (out_channels, kernel_size[, stride]); "
-                    f"got {block!r}."
-                )
-            for part, name in zip(block, ("out_channels", "kernel_size", "stride"), strict=False):
-                check_number(f"conv_layers[{i}] {name}", part, integer=True, low=1)
-        if self.pool is not None:
-            check_number("pool", self.pool, integer=True, low=1)
-        if self.image_shape is not None and (
-            len(self.image_shape) != 3 or min(self.image_shape) < 1
-        ):
-            raise ValueError(
-                f"image_shape must be (channels, height, width) of positive ints; "
-                f"got {self.image_shape!r}."
-            )
-        return sizes
+    _saved_attributes = (*MLPClassifier._saved_attributes, "image_shape_")
+    _parameter_rules = {
+        "conv_layers": lambda name, value: _check_conv_layers(name, value),
+        "pool": lambda name, value: value is None or check_number(name, value, integer=True, low=1),
+        "padding": lambda name, value: (
+            check_number(name, value, integer=True, low=0)
+            if not isinstance(value, str)
+            else check_option(name, value, ("same", "valid"))
+        ),
+        "image_shape": lambda name, value: _check_image_shape(name, value),
+        "network": lambda name, value: _check_network(name, value),
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
 
     def _check_input(self, X, *, reset):
         """Images (n_samples, channels, height, width) from rows or images."""
@@ -136,7 +161,7 @@ class ConvNetClassifier(MLPClassifier):
                 f"height, width), or rows of pixels (n_samples, n_features); got {X_array.ndim} "
                 f"dimensions of shape {X_array.shape}. Reshape your data."
             )
-        rows = super()._check_input(rows, reset=reset)
+        rows = check_X(self, rows, reset=reset, dtype=self._input_dtype(rows, reset))
         if reset:
             self.image_shape_ = tuple(int(s) for s in (shape or self._row_shape(rows.shape[1])))
         return rows.reshape(len(rows), *self.image_shape_)
@@ -153,7 +178,7 @@ class ConvNetClassifier(MLPClassifier):
         side = math.isqrt(n_features)
         return (1, side, side) if side * side == n_features else (1, 1, n_features)
 
-    def _build_network(self, X, n_outputs, sizes):
+    def _build_network(self, X, n_outputs, sizes, weights_stream):
         if self.network is not None:
             network = copy.deepcopy(self.network)
             out = network.forward(X[:2], training=False)
@@ -163,38 +188,39 @@ class ConvNetClassifier(MLPClassifier):
                     f"classes; it outputs shape {out.shape[1:]}."
                 )
             return network
-        conv = nn.Sequential(*self._conv_blocks(X.shape[1:]))
-        n_flat = math.prod(conv.forward(X[:1], training=False).shape[1:])
-        return nn.Sequential(
-            *conv.layers, nn.Flatten(), *self._dense_layers(n_flat, n_outputs, sizes)
+        first = self.activation if isinstance(self.activation, str) else self.activation[0]
+        conv = nn.conv_stack(
+            X.shape[1:],
+            self.conv_layers,
+            activation=first,
+            pool=self.pool,
+            padding=self.padding,
+            batch_norm=self.batch_norm,
+            random_state=weights_stream,
+            dtype=X.dtype,
+        )
+        n_flat = math.prod(nn.build.output_shape(conv, X.shape[1:], X.dtype))
+        dense = self._dense_stack(n_flat, n_outputs, sizes, weights_stream, X.dtype)
+        return nn.Sequential(*conv, nn.Flatten(), *dense)
+
+
+def _check_conv_layers(name, value):
+    for i, block in enumerate(value):
+        if isinstance(block, numbers.Integral) or len(block) not in (2, 3):
+            raise ValueError(
+                f"{name}[{i}] must be (out_channels, kernel_size[, stride]); got {block!r}."
+            )
+        for part, what in zip(block, ("out_channels", "kernel_size", "stride"), strict=False):
+            check_number(f"{name}[{i}] {what}", part, integer=True, low=1)
+
+
+def _check_image_shape(name, value):
+    if value is not None and (len(value) != 3 or min(value) < 1):
+        raise ValueError(
+            f"{name} must be (channels, height, width) of positive ints; got {value!r}."
         )
 
-    def _conv_blocks(self, image_shape):
-        """``Conv2D -> [BatchNorm2d] -> activation -> [MaxPool2D]`` per entry of ``conv_layers``;
-        kernels and pools are clipped to the image, so a 1 x n signal gets 1 x k kernels."""
-        layers, dtype, rng = [], np.dtype(self.dtype), self._rng
-        first = self.activation if isinstance(self.activation, str) else self.activation[0]
-        activation = get_activation(first).name
-        shape = image_shape
-        for block in self.conv_layers:
-            out_channels, kernel, stride = (*block, 1)[:3]
-            channels, height, width = shape
-            padding = self.padding if stride == 1 or self.padding != "same" else kernel // 2
-            kernel_size = (min(kernel, height), min(kernel, width))
-            options = init_options(activation, rng, dtype)
-            layers.append(
-                nn.Conv2D(channels, out_channels, kernel_size, stride, padding, **options)
-            )
-            if self.batch_norm:
-                layers.append(nn.BatchNorm2d(out_channels, dtype=dtype))
-            layers.append(nn.activation_layer(activation))
-            shape = _output_shape(layers, image_shape, dtype)
-            if self.pool and self.pool > 1:
-                layers.append(nn.MaxPool2D((min(self.pool, shape[1]), min(self.pool, shape[2]))))
-                shape = _output_shape(layers, image_shape, dtype)
-        return layers
 
-
-def _output_shape(layers, image_shape, dtype):
-    """The shape of one sample after ``layers``, found by passing a blank image through them."""
-    return nn.Sequential(*layers).forward(np.zeros((1, *image_shape), dtype)).shape[1:]
+def _check_network(name, value):
+    if value is not None and not isinstance(value, nn.Sequential):
+        raise TypeError(f"{name} must be an ml.nn.Sequential or None; got {type(value).__name__}.")

@@ -12,11 +12,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from ml import nn
-from ml._validation import check_option
 from ml.estimators._data import check_classification_y, check_regression_y
+from ml.estimators._docs import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ml.estimators._mlp import BaseMLP
 from ml.functional import log_softmax, sigmoid, softmax, softplus
 
@@ -28,79 +27,6 @@ def _stochastic_solver(estimator) -> bool:
             f"partial_fit is only available for solver 'sgd' or 'adam', not {estimator.solver!r}."
         )
     return True
-
-
-_SHARED_PARAMETERS = """
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Width of each hidden layer; ``()`` gives a linear model.
-    activation : str or list of str, default="relu"
-        "relu", "tanh", "logistic" (or "sigmoid"), "identity", "softplus", "leaky_relu"; one for
-        all hidden layers or one per layer.
-    solver : {"adam", "sgd", "lbfgs"}, default="adam"
-    alpha : float, default=1e-4
-        L2 penalty ``alpha / (2 n) sum ||W||^2`` on the weights of a batch of ``n`` samples.
-    batch_size : int or "auto", default="auto"
-        ``min(200, n_samples)`` for "auto".
-    learning_rate : {"constant", "invscaling", "adaptive", "step", "cosine"}, default="constant"
-        Schedule of the learning rate, for "sgd" and "adam". "invscaling": ``learning_rate_init /
-        (t + 1)^power_t`` after ``t`` samples; "adaptive": divided by 5 on each plateau; "step":
-        divided by 10 every ``max_iter // 3`` epochs; "cosine": annealed to 0 over ``max_iter``.
-    learning_rate_init : float, default=0.001
-    power_t : float, default=0.5
-    max_iter : int, default=200
-        Epochs for "sgd" and "adam", iterations for "lbfgs".
-    shuffle : bool, default=True
-    random_state : None, int or Generator, default=None
-    tol : float, default=1e-4
-    verbose : bool, default=False
-        Show a progress bar with the epoch and the loss.
-    warm_start : bool, default=False
-        ``fit`` continues from the current weights.
-    momentum : float, default=0.9
-    nesterovs_momentum : bool, default=True
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when its score stops improving and
-        restore the weights of the best score.
-    validation_fraction : float, default=0.1
-    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        Adam's parameters.
-    n_iter_no_change : int, default=10
-    max_fun : int, default=15000
-        Loss evaluations of "lbfgs".
-    dropout : float or list of float, default=0.0
-        Probability of dropping a hidden unit in training, for all hidden layers or per layer.
-    batch_norm : bool, default=False
-        Batch normalisation before each hidden activation.
-    callbacks : list, default=None
-        :class:`ml.train.Callback` objects, or functions ``f(model, epoch, history)`` called after
-        every epoch (returning True stops training).
-    dtype : {"float32", "float64"}, default="float32"
-"""
-
-_SHARED_ATTRIBUTES = """
-    coefs_, intercepts_ : list of ndarray
-        Weights and biases of each Dense layer.
-    loss_ : float
-    loss_curve_ : list of float
-    best_loss_ : float or None
-    validation_scores_ : list of float or None
-    best_validation_score_ : float or None
-    history_ : ml.train.History
-        Per epoch: training loss, validation loss and score, learning rate.
-    n_iter_, t_ : int
-        Epochs (or L-BFGS iterations) and training samples seen.
-    n_layers_, n_outputs_ : int
-    out_activation_ : str
-    n_features_in_ : int
-    network_ : ml.nn.Sequential
-"""
-
-
-def _store_parameters(estimator, parameters: dict) -> None:
-    """What scikit-learn's ``__init__`` does: store every argument under its own name."""
-    for name, value in parameters.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -116,6 +42,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Attributes
     ----------
     classes_ : ndarray{_SHARED_ATTRIBUTES}"""
+
+    _saved_attributes = (*BaseMLP._saved_attributes, "classes_", "_multilabel")
 
     def __init__(
         self,
@@ -147,9 +75,38 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         batch_norm=False,
         class_weight=None,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
-        _store_parameters(self, locals())
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` (n_samples, n_features) and labels ``y``."""
@@ -159,45 +116,63 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
-        ``classes`` (all the labels that will ever appear) is required on the first call.
+        ``classes`` (all the labels that will ever appear) is required on the first call; on a
+        later call it must be the same.
         """
-        if not hasattr(self, "network_") and classes is None:
+        if classes is not None:
+            classes = unique_labels(classes)
+            if hasattr(self, "classes_") and not np.array_equal(self.classes_, classes):
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on last call to partial_fit, "
+                    f"was: {self.classes_!r}."
+                )
+        elif not hasattr(self, "classes_"):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _encode_targets(self, y, n_samples, *, first, classes=None):
-        if y is not None and np.asarray(y).ndim == 2 and np.asarray(y).shape[1] > 1:  # multilabel
-            if type_of_target(y) != "multilabel-indicator":
-                raise ValueError("y of 2 dimensions must be a 0/1 multilabel indicator matrix.")
-            if len(y) != n_samples:
-                raise ValueError(
-                    f"X and y have different numbers of samples: {n_samples} rows "
-                    f"in X, {len(y)} in y."
-                )
-            Y = np.asarray(y)
-            if first:
-                self.classes_, self._multilabel = np.arange(Y.shape[1]), True
-                self._loss = nn.BinaryCrossEntropy()
-            return Y.astype(self.dtype), Y
-        seen, y_index = check_classification_y(
-            self, y, n_samples, allow_one_class=not first or classes is not None
-        )
+    def _encode_targets(self, y, X, *, first, incremental, classes=None):
+        """The network's targets ``Y`` in X's dtype (one column for one or two classes, one-hot
+        for more, the indicator matrix for multilabel ``y``) and each sample's class index."""
+        n_samples, dtype = X.shape[0], X.dtype
+        if y is not None and np.asarray(y).ndim == 2 and np.asarray(y).shape[1] > 1:
+            Y = self._multilabel_targets(y, n_samples, first)
+            return Y.astype(dtype), Y
+        labels, y_index = check_classification_y(self, y, n_samples, allow_one_class=True)
         if first:
-            self.classes_ = np.unique(classes) if classes is not None else seen
+            self.classes_ = labels if classes is None else classes
             self._multilabel = False
-            self._loss = (
-                nn.BinaryCrossEntropy() if len(self.classes_) == 2 else nn.SoftmaxCrossEntropy()
-            )
-        unknown = np.setdiff1d(seen, self.classes_)
-        if len(unknown):
+            self.out_activation_ = "logistic" if len(self.classes_) <= 2 else "softmax"
+        elif self.warm_start and not incremental and not np.array_equal(labels, self.classes_):
             raise ValueError(
-                f"y contains labels {unknown.tolist()} that are not in classes_ "
-                f"{self.classes_.tolist()}."
+                "warm_start can only be used where `y` has the same classes as in the previous "
+                f"call to fit. Previously got {self.classes_}, `y` has {labels}"
             )
-        y_index = np.searchsorted(self.classes_, seen)[y_index]
-        if len(self.classes_) == 2:
-            return y_index[:, None].astype(self.dtype), y_index
-        return np.eye(len(self.classes_), dtype=self.dtype)[y_index], y_index
+        if len(np.setdiff1d(labels, self.classes_)):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
+                f"'y' has {labels}."
+            )
+        y_index = np.searchsorted(self.classes_, labels)[y_index]
+        if len(self.classes_) <= 2:
+            return y_index[:, None].astype(dtype), y_index
+        return np.eye(len(self.classes_), dtype=dtype)[y_index], y_index
+
+    def _multilabel_targets(self, y, n_samples, first):
+        if type_of_target(y) != "multilabel-indicator":
+            raise ValueError("y of 2 dimensions must be a 0/1 multilabel indicator matrix.")
+        if len(y) != n_samples:
+            raise ValueError(
+                f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
+            )
+        Y = np.asarray(y)
+        if first:
+            self.classes_, self._multilabel = np.arange(Y.shape[1]), True
+            self.out_activation_ = "logistic"
+        elif not self._multilabel or Y.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"y has {Y.shape[1]} labels; the model was fitted on {len(self.classes_)}."
+            )
+        return Y
 
     def _class_weights(self, y):
         if self.class_weight is None:
@@ -206,8 +181,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             raise ValueError("class_weight is not supported for multilabel y.")
         return compute_sample_weight(self.class_weight, y)
 
-    def _stratify_validation(self, y):
-        return not self._multilabel
+    def _stratify(self, Y, y):
+        """Stratify the early-stopping split by class, as scikit-learn does (not for multilabel
+        ``y``); one output column is stratified as scikit-learn's True/False targets."""
+        if self._multilabel:
+            return None
+        return Y.astype(bool) if Y.shape[1] == 1 else y
 
     def _score_output(self, output, y):
         return accuracy_score(y, self._predict_from(output, index=True))
@@ -215,6 +194,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _probabilities(self, output):
         if self.out_activation_ == "softmax":
             return softmax(output)
+        if len(self.classes_) == 1:
+            return np.ones_like(output)
         p = sigmoid(output)
         return p if self._multilabel else np.hstack([1 - p, p])
 
@@ -224,7 +205,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if self.out_activation_ == "softmax":
             i = np.argmax(output, axis=1)
         else:
-            i = (output[:, 0] > 0).astype(int)
+            i = (
+                (output[:, 0] > 0).astype(int)
+                if len(self.classes_) == 2
+                else np.zeros(len(output), int)
+            )
         return i if index else self.classes_[i]
 
     def predict(self, X):
@@ -241,6 +226,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         output = self._forward(X)
         if self.out_activation_ == "softmax":
             return log_softmax(output)
+        if len(self.classes_) == 1:
+            return np.zeros_like(output)
         log_p = -softplus(-output)
         return log_p if self._multilabel else np.hstack([-softplus(output), log_p])
 
@@ -292,9 +279,38 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         dropout=0.0,
         batch_norm=False,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
-        _store_parameters(self, locals())
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.loss = loss
 
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` (n_samples, n_features) and targets ``y``."""
@@ -305,20 +321,23 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, n_samples, *, first, classes=None):
-        check_option("loss", self.loss, ("squared_error", "poisson"))
-        Y = check_regression_y(y, n_samples, np.dtype(self.dtype))
+    def _encode_targets(self, y, X, *, first, incremental, classes=None):
+        Y = check_regression_y(y, X.shape[0], X.dtype)
         if self.loss == "poisson" and (Y < 0).any():
             raise ValueError("y must be non-negative for loss='poisson'.")
         if first:
-            self._loss = nn.PoissonLoss() if self.loss == "poisson" else nn.SquaredError()
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs; the model was fitted on {self.n_outputs_}."
+            )
         return Y, Y
 
     def _class_weights(self, y):
         return 1.0
 
-    def _stratify_validation(self, y):
-        return False
+    def _stratify(self, Y, y):
+        return None
 
     def _predictions(self, output):
         return np.exp(output) if self.out_activation_ == "exp" else output
@@ -328,7 +347,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
-        predictions = self._predictions(self._forward(X)).astype(np.float64)
+        predictions = self._predictions(self._forward(X))
         return predictions.ravel() if self.n_outputs_ == 1 else predictions
 
     def __sklearn_tags__(self):

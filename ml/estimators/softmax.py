@@ -11,11 +11,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml import optim
 from ml._errors import DivergenceError
-from ml._validation import check_number, check_option
 from ml.backend import check_random_state
-from ml.estimators._data import check_classification_y, check_X
-from ml.estimators._persistence import SaveMixin
+from ml.estimators._data import check_classification_y, check_X, float_dtype
+from ml.estimators._params import check_params, number, option
 from ml.functional import cross_entropy, cross_entropy_gradient, log_softmax, one_hot, softmax
+from ml.io.estimator import SaveMixin
 from ml.train import train
 
 _SOLVERS = ("sgd", "gradient_descent", "random_local_search", "random_search")
@@ -51,8 +51,9 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         Seeds the initial weights, the shuffling and the random searches.
     verbose : bool
         Show a progress bar.
-    dtype : {"float32", "float64"}
-        Floating-point type of the training.
+    dtype : {"float32", "float64"} or None
+        Floating-point type of the weights and the training; None follows ``X`` (float32 data
+        gives float32 weights, anything else float64), as scikit-learn does.
 
     Attributes
     ----------
@@ -68,6 +69,11 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     """
 
     _saved_attributes = ("classes_", "coef_", "intercept_", "loss_curve_", "n_iter_")
+    _parameter_rules = {  # where the name means something else than in the MLPs
+        "solver": option(*_SOLVERS),
+        "learning_rate": number(low=0, low_inclusive=False),
+        "max_iter": number(integer=True, low=0),
+    }
 
     def __init__(
         self,
@@ -80,7 +86,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         n_iter_no_change: int = 10,
         random_state=None,
         verbose: bool = False,
-        dtype: str = "float32",
+        dtype: str | None = None,
     ):
         self.solver = solver
         self.alpha = alpha
@@ -96,7 +102,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``."""
         self._check_params()
-        X = check_X(self, X, reset=True, dtype=self.dtype)
+        X = check_X(self, X, reset=True, dtype=float_dtype(self.dtype, X))
         self.classes_, y_index = check_classification_y(self, y, X.shape[0])
         Y = one_hot(y_index, len(self.classes_), dtype=X.dtype)
         X_b = np.hstack([np.ones((X.shape[0], 1), X.dtype), X])  # the lecture's bias column
@@ -108,6 +114,9 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
             W = self._fit_search(X_b, Y, shape, rng)
         self.intercept_, self.coef_ = W[0], W[1:].T
         return self
+
+    def _check_params(self):
+        check_params(self)
 
     def _loss(self, W, X_b, Y):
         penalty = 0.5 * self.alpha * np.sum(W[1:] ** 2) / X_b.shape[0]
@@ -121,17 +130,17 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     def _fit_sgd(self, X_b, Y, shape, rng):
         W = rng.normal(0, self.learning_rate, size=shape).astype(X_b.dtype)
 
-        def step(X_batch, Y_batch, _):
-            W[...] -= self.learning_rate * self._gradient(W, X_batch, Y_batch)
-            return self._loss(W, X_batch, Y_batch)
+        def loss_and_gradients(X_batch, Y_batch, _):
+            return self._loss(W, X_batch, Y_batch), [self._gradient(W, X_batch, Y_batch)]
 
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X_b.shape[0])
         try:
-            result = train(
-                step,
+            history = train(
+                loss_and_gradients,
+                [W],
+                optim.SGD(self.learning_rate),
                 X_b,
                 Y,
-                params=[W],
                 max_iter=self.max_iter,
                 batch_size=batch_size,
                 tol=self.tol,
@@ -143,8 +152,8 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         except DivergenceError:
             self.intercept_, self.coef_ = W[0], W[1:].T  # the last finite weights
             raise
-        self.loss_curve_, self.n_iter_ = result.history.loss, result.n_iter
-        if not result.converged and self.max_iter > 0:
+        self.loss_curve_, self.n_iter_ = history.loss, history.n_iter
+        if history.stop == "max_iter" and self.max_iter > 0:
             _warn_not_converged(self.max_iter)
         return W
 
@@ -196,29 +205,6 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         """The most probable class of each row of ``X``."""
         index = np.argmax(self._logits(X), axis=1)
         return self.classes_[index]
-
-    def _check_params(self):
-        check_option("solver", self.solver, _SOLVERS)
-        check_number("alpha", self.alpha, low=0)
-        check_number("max_iter", self.max_iter, integer=True, low=0)
-        check_number("learning_rate", self.learning_rate, low=0, low_inclusive=False)
-        if self.batch_size != "auto":
-            check_number("batch_size", self.batch_size, integer=True, low=1)
-        check_number("tol", self.tol, low=0)
-        check_number("n_iter_no_change", self.n_iter_no_change, integer=True, low=1)
-        check_option(
-            "dtype",
-            str(np.dtype(self.dtype)) if _is_dtype(self.dtype) else self.dtype,
-            ("float32", "float64"),
-        )
-
-
-def _is_dtype(value) -> bool:
-    try:
-        np.dtype(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _warn_not_converged(max_iter):

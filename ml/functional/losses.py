@@ -22,6 +22,7 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_gradient",
     "l2_penalty",
+    "l2_penalty_gradient",
     "label_binarize",
     "log_softmax",
     "multiclass_hinge",
@@ -171,8 +172,13 @@ def _hinge_margins(xp, f, Y, margin):
 
 def l2_penalty(weights, alpha: float):
     """``0.5 * alpha * sum_l ||W_l||^2`` over a sequence of weight matrices; its gradient with
-    respect to each ``W_l`` is ``alpha * W_l``."""
+    respect to each ``W_l`` is :func:`l2_penalty_gradient`."""
     return 0.5 * alpha * sum(float(array_namespace(W).sum(W * W)) for W in weights)
+
+
+def l2_penalty_gradient(W, alpha: float):
+    """``d/dW 0.5 * alpha * ||W||^2 = alpha * W``."""
+    return alpha * W
 
 
 def _prepare(f, Y, sample_weight):

@@ -1,6 +1,7 @@
 """Composable layers for people who want their own architecture, and ``Sequential``."""
 
-from ml.nn import init, losses
+from ml.nn import build, init, losses
+from ml.nn.build import conv_stack, dense_stack
 from ml.nn.conv import AvgPool2D, BatchNorm2d, Conv2D, GlobalAvgPool2D, MaxPool2D
 from ml.nn.layers import (
     Activation,
@@ -51,6 +52,9 @@ __all__ = [
     "SquaredError",
     "Tanh",
     "activation_layer",
+    "build",
+    "conv_stack",
+    "dense_stack",
     "init",
     "losses",
 ]

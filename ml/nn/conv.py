@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ml.backend import check_random_state
-from ml.nn.init import INITIALIZERS
+from ml.nn.init import weights_and_bias
 from ml.nn.layers import Layer, _BatchNorm
 
 __all__ = ["AvgPool2D", "BatchNorm2d", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
@@ -142,16 +141,9 @@ class Conv2D(Layer):
             raise ValueError("kernel_size and stride must be at least 1.")
         self.padding_arg = padding
         self.padding = _padding(padding, self.kernel_size, self.stride)
-        if not callable(init) and init not in INITIALIZERS:
-            raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
-        initializer = init if callable(init) else INITIALIZERS[init]
-        rng, shape = (
-            check_random_state(random_state),
-            (out_channels, in_channels, *self.kernel_size),
-        )
-        W = initializer(shape, rng)
-        b = np.zeros(out_channels) if bias_init == "zeros" else bias_init(shape, rng)
-        self.params = {"W": W.astype(dtype), "b": b.astype(dtype)}
+        shape = (out_channels, in_channels, *self.kernel_size)
+        W, b = weights_and_bias(shape, init, bias_init, random_state, dtype)
+        self.params = {"W": W, "b": b}
 
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ml.backend import check_random_state
+
 __all__ = [
     "INITIALIZERS",
     "default_bias_init",
@@ -21,6 +23,8 @@ __all__ = [
     "glorot_uniform_bias",
     "he_normal",
     "he_uniform",
+    "for_activation",
+    "weights_and_bias",
 ]
 
 
@@ -98,3 +102,30 @@ def default_bias_init(activation: str) -> Callable:
     accuracy 95.1 % against 94.5 %, diabetes R^2 0.436 against 0.427.
     """
     return functools.partial(glorot_uniform_bias, gain=_default_gain(activation))
+
+
+def for_activation(activation: str) -> dict:
+    """``init`` and ``bias_init`` of a Dense or Conv2D layer followed by ``activation``:
+    :func:`default_init` and :func:`default_bias_init`, as scikit-learn initialises its MLPs."""
+    return {"init": default_init(activation), "bias_init": default_bias_init(activation)}
+
+
+def weights_and_bias(shape, init, bias_init, random_state, dtype):
+    """The initial ``W`` of ``shape`` and ``b`` (one per output) of a Dense or Conv2D layer.
+
+    ``init`` is a name of :data:`INITIALIZERS` or a function ``init(shape, rng)``; ``bias_init``
+    is "zeros" or a function ``bias_init(shape, rng)`` of the weights' shape. ``random_state``
+    is None, an int or a Generator, or a legacy ``RandomState``, which is drawn from as it is:
+    the estimators pass scikit-learn's own stream, so that they start from its weights.
+    """
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.RandomState)
+        else check_random_state(random_state)
+    )
+    if not callable(init) and init not in INITIALIZERS:
+        raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
+    W = (init if callable(init) else INITIALIZERS[init])(shape, rng)
+    n_outputs = shape[1] if len(shape) == 2 else shape[0]
+    b = np.zeros(n_outputs) if bias_init == "zeros" else bias_init(shape, rng)
+    return W.astype(dtype), b.astype(dtype)

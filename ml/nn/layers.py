@@ -13,7 +13,7 @@ import numpy as np
 
 from ml.backend import check_random_state
 from ml.functional import activations as A
-from ml.nn.init import INITIALIZERS
+from ml.nn.init import weights_and_bias
 
 __all__ = [
     "Activation",
@@ -58,6 +58,25 @@ class Layer(abc.ABC):
         """The constructor's arguments that rebuild this layer (what a model file stores)."""
         return {}
 
+    _buffers: tuple[str, ...] = ()
+    """Names of the arrays of the layer's state that are not trained (running statistics)."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The layer's arrays by name: its parameters, then its buffers (PyTorch's convention)."""
+        return {**self.params, **{name: getattr(self, name) for name in self._buffers}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy ``state`` (as :meth:`state_dict` returns it) into the layer's arrays, in place."""
+        own = self.state_dict()
+        if set(state) != set(own):
+            raise ValueError(f"{self!r} has the arrays {sorted(own)}; got {sorted(state)}.")
+        for name, value in state.items():
+            if np.shape(value) != own[name].shape:
+                raise ValueError(
+                    f"{self!r}: {name} has shape {own[name].shape}; got {np.shape(value)}."
+                )
+            own[name][...] = value
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._describe()})"
 
@@ -95,13 +114,8 @@ class Dense(Layer):
         dtype=np.float32,
     ):
         super().__init__()
-        if not callable(init) and init not in INITIALIZERS:
-            raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
-        initializer = init if callable(init) else INITIALIZERS[init]
-        rng, shape = check_random_state(random_state), (in_features, out_features)
-        W = initializer(shape, rng)
-        b = np.zeros(out_features) if bias_init == "zeros" else bias_init(shape, rng)
-        self.params = {"W": W.astype(dtype), "b": b.astype(dtype)}
+        W, b = weights_and_bias((in_features, out_features), init, bias_init, random_state, dtype)
+        self.params = {"W": W, "b": b}
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x, training: bool = False):
@@ -256,6 +270,7 @@ class _BatchNorm(Layer):
     """
 
     _axes: tuple[int, ...] = (0,)
+    _buffers = ("running_mean", "running_var")
 
     def __init__(
         self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32

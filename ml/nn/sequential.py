@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ml.io.write import save_network
 from ml.nn.layers import Layer
 
 __all__ = ["Sequential"]
@@ -65,11 +66,28 @@ class Sequential(Layer):
         for layer in self.layers:
             yield from layer.all_layers() if isinstance(layer, Sequential) else [layer]
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every layer's arrays, named ``"<layer index>.<name>"`` (``"0.W"``, ``"2.1.b"``)."""
+        return {
+            f"{i}.{name}": value
+            for i, layer in enumerate(self.layers)
+            for name, value in layer.state_dict().items()
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy ``state`` (as :meth:`state_dict` returns it) into the layers' arrays, in place."""
+        unknown = set(state) - set(self.state_dict())
+        if unknown:
+            raise ValueError(f"this network has no arrays {sorted(unknown)}.")
+        for i, layer in enumerate(self.layers):
+            prefix = f"{i}."
+            layer.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+
     def save(self, path) -> None:
         """Write the network (layers, parameters, running statistics) to a model file, atomically;
         ``ml.load(path)`` reads it back. See the README's "Saving and loading"."""
-        from ml.nn.serialize import save_network  # serialize builds on this module
-
         save_network(self, path)
 
     def __len__(self) -> int:

@@ -4,6 +4,11 @@ arrays in place, so a network's parameters stay the same objects.
 Plain SGD: ``w <- w - lr * g``. Momentum keeps a velocity ``v <- mu v - lr g`` and steps by it;
 Nesterov's variant steps by ``mu v - lr g``, looking ahead along the velocity. RMSProp divides by a
 running root-mean-square of the gradient; Adam does that and also averages the gradient itself.
+
+An optimizer keeps its own arrays (velocities, moments), one dict per parameter by position, and
+never a reference to a parameter: ``step`` is handed the parameters each time. Its whole state is
+``state_dict()``, plain numbers and arrays, and ``load_state_dict`` restores it (PyTorch's
+convention), so an optimizer copies, pickles and saves without surprises.
 """
 
 from __future__ import annotations
@@ -18,24 +23,80 @@ __all__ = ["SGD", "Adam", "Optimizer", "RMSProp"]
 
 
 class Optimizer(abc.ABC):
-    """Base class: ``learning_rate`` may be changed between steps (by a schedule)."""
+    """Base class: ``learning_rate`` may be changed between steps (by a schedule).
+
+    ``t`` counts the steps taken; ``state[i]`` holds the arrays kept for the ``i``-th parameter.
+    """
+
+    _hyperparameters: tuple[str, ...] = ()
+    """The constructor's arguments besides ``learning_rate``."""
+    _state_names: tuple[str, ...] = ()
+    """The arrays kept per parameter."""
 
     def __init__(self, learning_rate: float):
         self.learning_rate = check_number(
             "learning_rate", learning_rate, low=0, low_inclusive=False
         )
-        self._state: list[dict[str, np.ndarray]] | None = None
+        self.t = 0
+        self.state: list[dict[str, np.ndarray]] = []
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update every array of ``params`` in place from the matching array of ``grads``."""
-        if self._state is None:
-            self._state = [{} for _ in params]
-        for param, grad, state in zip(params, grads, self._state, strict=True):
+        if not self.state:
+            self.state = [{} for _ in params]
+        if len(self.state) != len(params):
+            raise ValueError(
+                f"this optimizer's state is for {len(self.state)} parameters; got {len(params)}."
+            )
+        self.t += 1
+        for param, grad, state in zip(params, grads, self.state, strict=True):
+            for name, value in state.items():
+                if value.shape != param.shape:
+                    raise ValueError(
+                        f"the optimizer's {name} has shape {value.shape}, its parameter "
+                        f"{param.shape}."
+                    )
             param -= self._delta(grad, state)
 
     @abc.abstractmethod
     def _delta(self, grad, state):
         """The amount to subtract from the parameter, given its gradient and its own state."""
+
+    def state_dict(self) -> dict:
+        """Hyper-parameters, step count and per-parameter arrays, as plain numbers and arrays."""
+        return {
+            "learning_rate": self.learning_rate,
+            **{name: getattr(self, name) for name in self._hyperparameters},
+            "t": self.t,
+            "state": [dict(state) for state in self.state],
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned; the arrays are copied and checked."""
+        expected = {"learning_rate", *self._hyperparameters, "t", "state"}
+        if not isinstance(state_dict, dict) or set(state_dict) != expected:
+            raise ValueError(f"state_dict must be a dict with the keys {sorted(expected)}.")
+        options = {name: state_dict[name] for name in self._hyperparameters}
+        checked = type(self)(state_dict["learning_rate"], **options)  # the constructor's checks
+        check_number("t", state_dict["t"], integer=True, low=0)
+        per_parameter = state_dict["state"]
+        if not isinstance(per_parameter, list):
+            raise ValueError("state_dict['state'] must be a list with one dict per parameter.")
+        state = [_checked_arrays(entry, self._state_names) for entry in per_parameter]
+        vars(self).update(vars(checked))
+        self.t, self.state = int(state_dict["t"]), state
+
+
+def _checked_arrays(entry, names) -> dict[str, np.ndarray]:
+    if not isinstance(entry, dict) or not set(entry) <= set(names):
+        raise ValueError(f"each parameter's state must be a dict of arrays named {list(names)}.")
+    arrays = {}
+    for name, value in entry.items():
+        array = np.array(value, copy=True)
+        if array.dtype.kind != "f" or not np.isfinite(array).all():
+            raise ValueError(f"the optimizer's {name} must be an array of finite floats.")
+        arrays[name] = array
+    return arrays
 
 
 class SGD(Optimizer):
@@ -45,10 +106,15 @@ class SGD(Optimizer):
     ``nesterov=True``. With ``momentum=0`` this is ``w <- w - lr * g``.
     """
 
+    _hyperparameters = ("momentum", "nesterov")
+    _state_names = ("velocity",)
+
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
         self.momentum = check_number("momentum", momentum, low=0, high=1)
-        self.nesterov = nesterov
+        if not isinstance(nesterov, bool | np.bool_):
+            raise TypeError(f"nesterov must be True or False; got {nesterov!r}.")
+        self.nesterov = bool(nesterov)
 
     def _delta(self, grad, state):
         if self.momentum == 0:
@@ -68,6 +134,9 @@ class Adam(Optimizer):
     the bias corrections ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` the step is
     ``lr * m_hat / (sqrt(v_hat) + epsilon)``."""
 
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
+    _state_names = ("m", "v")
+
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -81,16 +150,18 @@ class Adam(Optimizer):
         self.epsilon = check_number("epsilon", epsilon, low=0, low_inclusive=False)
 
     def _delta(self, grad, state):
-        t = state["t"] = state.get("t", 0) + 1
         m = state["m"] = self.beta_1 * state.get("m", 0) + (1 - self.beta_1) * grad
         v = state["v"] = self.beta_2 * state.get("v", 0) + (1 - self.beta_2) * grad * grad
-        m_hat = m / (1 - self.beta_1**t)
-        v_hat = v / (1 - self.beta_2**t)
+        m_hat = m / (1 - self.beta_1**self.t)
+        v_hat = v / (1 - self.beta_2**self.t)
         return self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
 
 class RMSProp(Optimizer):
     """RMSProp (Hinton 2012): ``v <- rho v + (1 - rho) g^2``; step ``lr * g / (sqrt(v) + eps)``."""
+
+    _hyperparameters = ("rho", "epsilon")
+    _state_names = ("v",)
 
     def __init__(self, learning_rate: float = 0.01, rho: float = 0.99, epsilon: float = 1e-8):
         super().__init__(learning_rate)

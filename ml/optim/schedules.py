@@ -3,7 +3,8 @@
 ``constant``, ``invscaling`` and ``adaptive`` have scikit-learn's meanings (``MLPClassifier``'s
 ``learning_rate``); ``step`` and ``cosine`` are PyTorch's ``StepLR`` and ``CosineAnnealingLR``.
 A schedule is told when an epoch ends and when the loss stopped improving; it answers with the
-next learning rate, or whether training should go on.
+next learning rate, or whether training should go on. Its state is a few numbers:
+``state_dict()`` and ``load_state_dict()``, as PyTorch's schedulers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,19 @@ class Schedule:
     def plateau(self) -> bool:
         """The loss stopped improving: return True to go on training (with a new rate)."""
         return False
+
+    def state_dict(self) -> dict:
+        """The schedule's numbers: its options and the current ``learning_rate``."""
+        return dict(vars(self))
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned; every value is checked."""
+        if not isinstance(state_dict, dict) or set(state_dict) != set(vars(self)):
+            raise ValueError(f"state_dict must be a dict with the keys {sorted(vars(self))}.")
+        for name, value in state_dict.items():
+            integer = isinstance(getattr(self, name), int)
+            check_number(name, value, integer=integer, low=0, high=math.inf, high_inclusive=False)
+        vars(self).update(state_dict)
 
 
 class Constant(Schedule):

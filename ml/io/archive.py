@@ -7,7 +7,8 @@ stored uncompressed, so a few bytes cannot claim gigabytes); and files are writt
 (a temporary file in the same folder, flushed to disk, then renamed over the target), so a crash
 mid-save leaves the previous file intact.
 
-Layout, format version 1::
+Layout, format version 2 (version 1, which stored the derived training curves too, is read and
+converted on load)::
 
     model.json          {"format": "ml-nn model", "format_version": 1, "ml_version": ..., ...}
     arrays/<name>.npy   one NumPy array each, .npy format 1.0 or 2.0
@@ -27,7 +28,7 @@ import numpy as np
 __all__ = ["FORMAT", "FORMAT_VERSION", "InvalidModelFile", "read_archive", "write_archive"]
 
 FORMAT = "ml-nn model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _DESCRIPTION = "model.json"
 _MAX_DESCRIPTION_BYTES = 16 * 2**20
 _ALLOWED_KINDS = "biufU"  # booleans, integers, floats and text; never objects

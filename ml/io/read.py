@@ -1,8 +1,9 @@
-"""Networks to and from a JSON description plus named arrays (the model file's contents).
+"""A model file's JSON description and arrays back into values, networks and random states.
 
 Loading checks a layer's configuration against the shapes of its stored arrays before the layer
 is built, so a file cannot make us allocate more than the arrays it actually holds; unknown
-layer types and mismatched shapes are refused with :class:`ml._archive.InvalidModelFile`.
+layer types and mismatched shapes are refused with :class:`ml.io.archive.InvalidModelFile`.
+The inverse of :mod:`ml.io.write`.
 """
 
 from __future__ import annotations
@@ -11,19 +12,11 @@ import numbers
 
 import numpy as np
 
-from ml._archive import InvalidModelFile, write_archive
-from ml._version import __version__
+from ml.io.archive import InvalidModelFile
 from ml.nn import conv, layers
 from ml.nn.sequential import Sequential
 
-__all__ = [
-    "LAYER_TYPES",
-    "network_from_spec",
-    "network_to_spec",
-    "rng_from_state",
-    "rng_state",
-    "save_network",
-]
+__all__ = ["LAYER_TYPES", "decode", "network_from_spec", "rng_from_state"]
 
 LAYER_TYPES = {
     cls.__name__: cls
@@ -47,35 +40,6 @@ LAYER_TYPES = {
         Sequential,
     ]
 }
-_STATE = ("running_mean", "running_var")  # BatchNorm's arrays that are not parameters
-
-
-def network_to_spec(network: Sequential, arrays: dict, prefix: str) -> dict:
-    """Describe ``network`` as JSON-able data; its arrays go into ``arrays`` under ``prefix``."""
-    spec = []
-    for i, layer in enumerate(network.layers):
-        name = f"{prefix}.{i}"
-        if isinstance(layer, Sequential):
-            spec.append(
-                {"type": "Sequential", "layers": network_to_spec(layer, arrays, name)["layers"]}
-            )
-            continue
-        entry = {"type": type(layer).__name__, "config": layer.get_config(), "arrays": []}
-        stored = {**layer.params, **{k: getattr(layer, k) for k in _STATE if hasattr(layer, k)}}
-        for key, value in stored.items():
-            arrays[f"{name}.{key}"] = value
-            entry["arrays"].append(key)
-        if isinstance(layer, layers.Dropout):
-            entry["rng"] = rng_state(layer.rng)
-        spec.append(entry)
-    return {"type": "Sequential", "layers": spec}
-
-
-def save_network(network: Sequential, path) -> None:
-    """Write ``network`` to the model file ``path``; ``ml.load(path)`` reads it back."""
-    arrays: dict[str, np.ndarray] = {}
-    spec = network_to_spec(network, arrays, "network")
-    write_archive(path, {"kind": "network", "ml_version": __version__, "network": spec}, arrays)
 
 
 def network_from_spec(spec, arrays: dict, prefix: str) -> Sequential:
@@ -129,9 +93,7 @@ def _layer_from_entry(i, entry, arrays, name):
         raise InvalidModelFile(
             f"layer {i} ({entry['type']}) has an invalid config {config}: {error}"
         ) from None
-    for key, value in stored.items():
-        target = layer.params[key] if key in layer.params else getattr(layer, key)
-        target[...] = value
+    layer.load_state_dict(stored)
     if isinstance(layer, layers.Dropout) and "rng" in entry:
         layer.rng = rng_from_state(entry["rng"])
     return layer
@@ -168,11 +130,6 @@ def _positive_int(i, kind, key, value) -> int:
     return int(value)
 
 
-def rng_state(rng: np.random.Generator) -> dict:
-    """The JSON-able state of a NumPy Generator, to continue its stream after loading."""
-    return rng.bit_generator.state
-
-
 def rng_from_state(state) -> np.random.Generator:
     """A PCG64 Generator set to ``state`` (as :func:`rng_state` returned it)."""
     if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
@@ -183,3 +140,27 @@ def rng_from_state(state) -> np.random.Generator:
     except (TypeError, ValueError, KeyError) as error:
         raise InvalidModelFile(f"a random-number state in the file is invalid: {error}") from None
     return rng
+
+
+def decode(value, arrays):
+    """The value that :func:`ml.io.write.encode` described, its arrays taken from ``arrays``."""
+    if isinstance(value, list):
+        return [decode(v, arrays) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__tuple__" in value:
+        return tuple(decode(v, arrays) for v in value["__tuple__"])
+    if "__dict__" in value:
+        return {decode(k, arrays): decode(v, arrays) for k, v in value["__dict__"]}
+    if "__array__" in value:
+        if value["__array__"] not in arrays:
+            raise InvalidModelFile(f"the file misses the array {value['__array__']!r}.")
+        array = arrays[value["__array__"]]
+        return array.astype(object) if value.get("object") else array
+    if "__network__" in value:
+        return network_from_spec(value["__network__"], arrays, str(value.get("prefix")))
+    if "__rng__" in value:
+        return rng_from_state(value["__rng__"])
+    if value.get("__dtype__") in ("float32", "float64"):
+        return np.dtype(value["__dtype__"])
+    raise InvalidModelFile(f"the file holds a value of unknown form: {sorted(value)}.")

@@ -3,7 +3,7 @@
 An estimator is stored as its class name, its constructor parameters and its fitted state
 (attributes, network, optimizer state and random-number state, so that training continues
 exactly where it stopped). Only classes registered here can be loaded: the file names a class,
-it never supplies code. See :mod:`ml._archive` for the file format and its guarantees.
+it never supplies code. See :mod:`ml.io.archive` for the file format and its guarantees.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import warnings
 
 import numpy as np
 
-from ml._archive import InvalidModelFile, read_archive, write_archive
 from ml._version import __version__ as _ml_version
-from ml.nn.sequential import Sequential
-from ml.nn.serialize import network_from_spec, network_to_spec, rng_from_state, rng_state
+from ml.io.archive import InvalidModelFile, read_archive, write_archive
+from ml.io.read import decode, network_from_spec
+from ml.io.write import encode
 
 __all__ = ["SaveMixin", "load"]
 
@@ -39,7 +39,7 @@ class SaveMixin:
             "ml_version": _ml_version,
             "class": type(self).__name__,
             "params": {
-                k: _encode(v, arrays, f"params.{k}") for k, v in self._saved_params().items()
+                k: encode(v, arrays, f"params.{k}") for k, v in self._saved_params().items()
             },
             "fitted": self._fitted_state(arrays) if _is_fitted(self) else None,
         }
@@ -54,13 +54,13 @@ class SaveMixin:
             for k in (*self._saved_attributes, "n_features_in_", "feature_names_in_")
             if hasattr(self, k)
         ]
-        return {k: _encode(getattr(self, k), arrays, k) for k in names}
+        return {k: encode(getattr(self, k), arrays, k) for k in names}
 
     def _restore_fitted_state(self, state: dict, arrays) -> None:
         for key, value in state.items():
             if key not in (*self._saved_attributes, "n_features_in_", "feature_names_in_"):
                 raise InvalidModelFile(f"unexpected fitted attribute {key!r}.")
-            setattr(self, key, _decode(value, arrays))
+            setattr(self, key, decode(value, arrays))
 
     def _saved_params(self) -> dict:
         params = self.get_params(deep=False)
@@ -107,15 +107,18 @@ def load(path):
     if not isinstance(params, dict):
         raise InvalidModelFile(f"path {str(path)!r}: the estimator's params are malformed.")
     try:
-        model = _REGISTRY[name](**{k: _decode(v, arrays) for k, v in params.items()})
+        model = _REGISTRY[name](**{k: decode(v, arrays) for k, v in params.items()})
         model._check_params()
     except (TypeError, ValueError) as error:
         raise InvalidModelFile(
             f"path {str(path)!r}: invalid parameters for {name}: {error}"
         ) from None
-    if description.get("fitted") is not None:
+    fitted = description.get("fitted")
+    if fitted is not None:
         try:
-            model._restore_fitted_state(description["fitted"], arrays)
+            if description["format_version"] == 1 and "history_" in fitted:
+                fitted = _network_state_from_version_1(fitted)
+            model._restore_fitted_state(fitted, arrays)
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             if isinstance(error, InvalidModelFile):
                 raise
@@ -129,50 +132,32 @@ def _is_fitted(model) -> bool:
     return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
 
 
-def _encode(value, arrays, name):
-    """A JSON-able form of a parameter or attribute; tuples, dicts with other keys than text,
-    arrays, networks and random states are tagged so that :func:`_decode` restores them."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, arrays, f"{name}.{i}") for i, v in enumerate(value)]}
-    if isinstance(value, list):
-        return [_encode(v, arrays, f"{name}.{i}") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {
-            "__dict__": [
-                [_encode(k, arrays, name), _encode(v, arrays, f"{name}.{i}")]
-                for i, (k, v) in enumerate(value.items())
-            ]
+_DERIVED_IN_VERSION_2 = (
+    "loss_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "n_iter_",
+    "t_",
+)
+
+
+def _network_state_from_version_1(fitted: dict) -> dict:
+    """A format-1 network estimator's fitted state in format 2, where the curves and counters
+    are read from ``history_`` and the optimizer keeps one step count instead of one per array."""
+    history = {**fitted["history_"], "samples_seen": fitted["t_"], "n_iter": fitted["n_iter_"]}
+    fitted = {k: v for k, v in fitted.items() if k not in _DERIVED_IN_VERSION_2}
+    fitted["history_"] = history
+    optimizer = fitted.pop("_optimizer", None)
+    if optimizer is not None:
+        pairs = [entry["__dict__"] for entry in optimizer["state"]]  # encoded dicts
+        steps = [value for entry in pairs for key, value in entry if key == "t"]
+        state = [{"__dict__": [[k, v] for k, v in entry if k != "t"]} for entry in pairs]
+        fitted["_optimizer"] = {
+            "learning_rate": optimizer["learning_rate"],
+            "t": steps[0] if steps else 0,
+            "state": state,
         }
-    if isinstance(value, np.ndarray):
-        arrays[name] = value.astype(str) if value.dtype == object else value
-        return {"__array__": name, "object": value.dtype == object}
-    if isinstance(value, Sequential):
-        return {"__network__": network_to_spec(value, arrays, name), "prefix": name}
-    if isinstance(value, np.random.Generator):
-        return {"__rng__": rng_state(value)}
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    raise TypeError(f"{name} of type {type(value).__name__} cannot be saved in a model file.")
-
-
-def _decode(value, arrays):
-    if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(_decode(v, arrays) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {_decode(k, arrays): _decode(v, arrays) for k, v in value["__dict__"]}
-    if "__array__" in value:
-        if value["__array__"] not in arrays:
-            raise InvalidModelFile(f"the file misses the array {value['__array__']!r}.")
-        array = arrays[value["__array__"]]
-        return array.astype(object) if value.get("object") else array
-    if "__network__" in value:
-        return network_from_spec(value["__network__"], arrays, str(value.get("prefix")))
-    if "__rng__" in value:
-        return rng_from_state(value["__rng__"])
-    raise InvalidModelFile(f"the file holds a value of unknown form: {sorted(value)}.")
+        fitted["_schedule_rate"] = optimizer["schedule_rate"]
+    return fitted

@@ -1,0 +1,122 @@
+"""scikit-learn's semantics of the MLPs beyond its own suite: dtypes, sparse input, copies and
+pickles, warm starts, classes, and the attributes that are read from the network and history."""
+
+import copy
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+
+from ml import ConvNetClassifier, MLPClassifier, MLPRegressor, SoftmaxClassifier, datasets
+
+X, Y = datasets.load_digits()
+X, Y = X[:300] / 16, Y[:300]
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor, SoftmaxClassifier])
+@pytest.mark.parametrize(
+    "data, dtype, expected",
+    [
+        (X.astype(np.float32), None, np.float32),
+        (X, None, np.float64),
+        ((X * 16).astype(np.int64), None, np.float64),
+        (X, "float32", np.float32),
+        (X.astype(np.float32), np.float64, np.float64),
+    ],
+)
+def test_weights_and_predictions_follow_the_input_dtype(Estimator, data, dtype, expected):
+    model = Estimator(dtype=dtype, max_iter=3, random_state=0).fit(data, Y)
+    weights = [model.coef_] if Estimator is SoftmaxClassifier else model.coefs_
+    assert all(w.dtype == expected for w in weights)
+    if Estimator is MLPRegressor:
+        assert model.predict(data).dtype == expected
+    else:
+        assert model.predict_proba(data).dtype == expected
+
+
+def test_sparse_X_is_made_dense_one_batch_at_a_time(monkeypatch):
+    rows_made_dense = []
+    toarray = sp.csr_matrix.toarray
+
+    def spy(self, *args, **kwargs):
+        rows_made_dense.append(self.shape[0])
+        return toarray(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
+    X_sparse = sp.csr_matrix(X)
+    sparse = MLPClassifier((16,), max_iter=3, batch_size=50, random_state=0).fit(X_sparse, Y)
+    assert rows_made_dense and max(rows_made_dense) <= 50
+    dense = MLPClassifier((16,), max_iter=3, batch_size=50, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(sparse.predict_proba(X_sparse), dense.predict_proba(X), atol=1e-12)
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "joblib"])
+def test_a_copy_keeps_training_its_own_network(tmp_path, how):
+    """A copy made by pickle, deepcopy or joblib trains: its coefs_ are its network's arrays."""
+    model = MLPClassifier((16,), max_iter=3, random_state=0).fit(X, Y)
+    if how == "pickle":
+        other = pickle.loads(pickle.dumps(model))
+    elif how == "deepcopy":
+        other = copy.deepcopy(model)
+    else:
+        joblib.dump(model, tmp_path / "model.joblib")
+        other = joblib.load(tmp_path / "model.joblib")
+    before = other.coefs_[0].copy()
+    other.partial_fit(X, Y)
+    assert not np.array_equal(other.coefs_[0], before)
+    assert other.coefs_[0] is other.network_.parameters()[0]
+    model.partial_fit(X, Y)
+    np.testing.assert_array_equal(other.coefs_[0], model.coefs_[0])  # same optimizer state
+
+
+def test_attributes_are_read_from_the_history():
+    model = MLPClassifier((8,), max_iter=4, random_state=0).fit(X, Y)
+    history = model.history_
+    assert model.loss_curve_ is history.loss and model.loss_ == history.loss[-1]
+    assert model.n_iter_ == 4 and model.t_ == 4 * len(X) and model.best_loss_ == min(history.loss)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    model.set_params(warm_start=True, max_iter=2).fit(X, Y)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 6 and model.t_ == 6 * len(X)
+    stopped = MLPClassifier((8,), max_iter=30, early_stopping=True, random_state=0).fit(X, Y)
+    assert stopped.best_loss_ is None and len(stopped.validation_scores_) == stopped.n_iter_
+    assert stopped.best_validation_score_ == max(stopped.validation_scores_)
+
+
+def test_the_same_seed_gives_scikit_learns_initial_weights():
+    ours = MLPClassifier((7, 5), solver="lbfgs", max_iter=1, random_state=4).fit(X, Y)
+    theirs = SklearnMLPClassifier((7, 5), solver="lbfgs", max_iter=1, random_state=4).fit(X, Y)
+    for a, b in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_warm_start_and_partial_fit_check_the_classes():
+    model = MLPClassifier((8,), max_iter=2, warm_start=True, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
+        model.fit(X[Y < 5], Y[Y < 5])
+    model = MLPClassifier((8,), random_state=0)
+    model.partial_fit(X, Y, classes=np.arange(10))
+    model.partial_fit(X[Y < 5], Y[Y < 5])  # a batch may hold fewer classes
+    with pytest.raises(ValueError, match="is not the same as on last call to partial_fit"):
+        model.partial_fit(X, Y, classes=np.arange(11))
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        MLPClassifier(early_stopping=True).partial_fit(X, Y, classes=np.arange(10))
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, ConvNetClassifier])
+def test_a_single_class_is_learned_as_in_scikit_learn(Estimator):
+    images = X.reshape(-1, 8, 8) if Estimator is ConvNetClassifier else X
+    model = Estimator(max_iter=2, random_state=0).fit(images[:20], np.full(20, 7))
+    assert model.classes_.tolist() == [7] and (model.predict(images[:5]) == 7).all()
+    np.testing.assert_array_equal(model.predict_proba(images[:5]), np.ones((5, 1)))
+    np.testing.assert_array_equal(model.predict_log_proba(images[:5]), np.zeros((5, 1)))
+
+
+@pytest.mark.parametrize("word", ["False", "no", 1])
+def test_boolean_parameters_refuse_other_values(word):
+    with pytest.raises(TypeError, match="early_stopping must be True or False"):
+        MLPClassifier(early_stopping=word).fit(X, Y)
