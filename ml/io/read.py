@@ -43,7 +43,7 @@ LAYER_TYPES = {
 
 
 def network_from_spec(spec, arrays: dict, prefix: str) -> Sequential:
-    """Rebuild a network from :func:`network_to_spec`'s description and the stored arrays."""
+    """Rebuild a network from :func:`ml.io.write.network_spec`'s description and its arrays."""
     if not isinstance(spec, dict) or spec.get("type") != "Sequential":
         raise InvalidModelFile("the network description must be a Sequential.")
     entries = spec.get("layers")
