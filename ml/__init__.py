@@ -4,7 +4,7 @@ Readable NumPy code whose lines follow the formulas, scikit-learn compatible est
 plots. ``from ml import plots`` gives the figures; everything else is re-exported here.
 """
 
-from ml import datasets, functional, nn, optim, train
+from ml import datasets, distributed, functional, nn, optim, train
 from ml._errors import DivergenceError
 from ml._version import __version__
 from ml.backend import array_namespace, check_random_state, to_numpy
@@ -37,6 +37,7 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_gradient",
     "datasets",
+    "distributed",
     "functional",
     "get_activation",
     "gradient_descent",

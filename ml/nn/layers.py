@@ -37,6 +37,9 @@ class Layer(abc.ABC):
 
     ``params`` maps names to parameter arrays (updated in place by optimisers) and ``grads`` the
     same names to their gradients after ``backward``. Layers without parameters leave both empty.
+    A layer's private attributes (``_x``, ...) are what ``forward`` keeps for ``backward``: they
+    are not its state, and copies and pickles leave them out, and the gradients, so that a fitted
+    model pickles small.
     """
 
     def __init__(self):
@@ -53,6 +56,10 @@ class Layer(abc.ABC):
 
     def __call__(self, x, training: bool = False):
         return self.forward(x, training)
+
+    def __getstate__(self) -> dict:
+        state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return {**state, "grads": {}}
 
     def get_config(self) -> dict:
         """The constructor's arguments that rebuild this layer (what a model file stores)."""
