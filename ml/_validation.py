@@ -43,3 +43,18 @@ def check_option(name: str, value, options):
         listed = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
     return value
+
+
+def check_float_array(name: str, value, shape: tuple | None = None):
+    """Return ``value`` if it is a NumPy array of finite float32 or float64 numbers, of ``shape``
+    when given; otherwise a ValueError (or TypeError) that names it."""
+    import numpy as np
+
+    if not isinstance(value, np.ndarray) or value.dtype not in (np.float32, np.float64):
+        kind = getattr(value, "dtype", type(value).__name__)
+        raise TypeError(f"{name} must be an array of float32 or float64; got {kind}.")
+    if shape is not None and value.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}; got {value.shape}.")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{name} holds NaN or infinite values.")
+    return value

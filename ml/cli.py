@@ -7,9 +7,7 @@ trains one model on one dataset with the hyper-parameters you give.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -28,6 +26,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from ml import datasets, optim, plots  # noqa: E402
 from ml.estimators import ConvNetClassifier, MLPClassifier, SoftmaxClassifier  # noqa: E402
 from ml.functional import cross_entropy, cross_entropy_gradient, label_binarize  # noqa: E402
+from ml.io.archive import write_atomically  # noqa: E402
 
 DEFAULT_OUT = "ml-demo-output"
 
@@ -154,15 +153,7 @@ def _verbose() -> bool:
 def _save(fig, out: Path, name: str) -> Path:
     """Write ``fig`` to ``out/name`` atomically: a temporary file in the same folder, renamed."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=out)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    path = write_atomically(out / name, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
     print(f"  wrote {path}")
     return path

@@ -17,6 +17,7 @@ import numpy as np
 
 from ml._errors import DivergenceError
 from ml._progress import progress
+from ml._validation import check_number, check_option
 from ml.backend import check_random_state, take_rows
 
 __all__ = ["Callback", "History", "as_callbacks", "minibatches", "train"]
@@ -74,6 +75,23 @@ class History:
     n_iter: int = 0
     no_improvement_count: int = 0
     stop: str = "max_iter"
+
+    @classmethod
+    def from_state(cls, state) -> History:
+        """A History from ``vars(history)`` as a model file stores it, every field checked."""
+        if not isinstance(state, dict) or not set(state) <= set(cls.__dataclass_fields__):
+            raise ValueError(f"a history needs the fields {sorted(cls.__dataclass_fields__)}.")
+        history = cls(**state)
+        for name in ("loss", "val_loss", "val_score", "learning_rate"):
+            values = getattr(history, name)
+            if not isinstance(values, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values
+            ):
+                raise ValueError(f"history.{name} must be a list of numbers.")
+        for name in ("samples_seen", "n_iter", "no_improvement_count"):
+            check_number(f"history.{name}", getattr(history, name), integer=True, low=0)
+        check_option("history.stop", history.stop, ("max_iter", "converged", "interrupted"))
+        return history
 
     @property
     def best_loss(self) -> float:

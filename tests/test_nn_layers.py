@@ -54,7 +54,7 @@ def test_dropout_is_inverted_and_off_at_inference():
     assert layer.forward(x, training=False) is x
     first = nn.Dropout(0.5, random_state=3).forward(x, training=True)
     np.testing.assert_array_equal(first, nn.Dropout(0.5, random_state=3).forward(x, training=True))
-    with pytest.raises(ValueError, match="p must be in"):
+    with pytest.raises(ValueError, match="p must be a number >= 0 and < 1"):
         nn.Dropout(1.0)
 
 

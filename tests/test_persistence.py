@@ -307,7 +307,7 @@ HOSTILE = {
     ),
     "invalid parameters": (
         lambda tmp: _model_file(tmp, lambda d: d["params"].update(max_iter=-3)),
-        "invalid parameters for MLPClassifier: max_iter",
+        "max_iter must be an int >= 1",
     ),
     "a missing array": (
         lambda tmp: _model_file(tmp, arrays_edit=lambda e: e.pop("arrays/network_.0.b.npy")),

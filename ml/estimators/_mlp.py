@@ -23,10 +23,9 @@ from ml._errors import DivergenceError
 from ml.backend import check_random_state, legacy_random_state, sklearn_seed, take_rows
 from ml.estimators._data import check_sample_weight, check_X, float_dtype
 from ml.estimators._params import check_params
+from ml.estimators._saving import check_network_state, network_fitted_state, restore_network_state
 from ml.functional import l2_penalty, l2_penalty_gradient
 from ml.io.estimator import SaveMixin
-from ml.io.read import decode
-from ml.io.write import encode
 from ml.optim import SGD, Adam, make_schedule, minimize_lbfgs
 from ml.train import History, as_callbacks, divergence_message, train
 
@@ -343,12 +342,13 @@ class BaseMLP(SaveMixin, BaseEstimator):
     # --- prediction ------------------------------------------------------------------------------
 
     def _network_output(self, X):
-        """The network's output in inference mode; a sparse X is made dense a block at a time."""
+        """The network's output in inference mode, holding nothing afterwards; a sparse X is made
+        dense a block at a time."""
         if not hasattr(X, "toarray"):
-            return self.network_.forward(X, training=False)
+            return self.network_.predict(X)
         blocks = range(0, X.shape[0], _PREDICT_ROWS)
         return np.concatenate(
-            [self.network_.forward(take_rows(X, slice(i, i + _PREDICT_ROWS))) for i in blocks]
+            [self.network_.predict(take_rows(X, slice(i, i + _PREDICT_ROWS))) for i in blocks]
         )
 
     def _forward(self, X):
@@ -369,33 +369,17 @@ class BaseMLP(SaveMixin, BaseEstimator):
     # --- saving and loading: what the attributes derive from --------------------------------------
 
     def _fitted_state(self, arrays) -> dict:
-        state = super()._fitted_state(arrays)
-        state["network_"] = encode(self.network_, arrays, "network_")
-        state["history_"] = vars(self.history_)
-        state["_rng"] = encode(self._rng, arrays, "_rng")
-        if self._optimizer is not None:
-            saved = self._optimizer.state_dict()
-            state["_optimizer"] = {k: saved[k] for k in ("learning_rate", "t")}
-            state["_optimizer"]["state"] = encode(saved["state"], arrays, "_optimizer")
-            state["_schedule_rate"] = self._schedule.learning_rate
-        return state
+        return {**super()._fitted_state(arrays), **network_fitted_state(self, arrays)}
+
+    def _input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample as the network takes it."""
+        return (self.n_features_in_,)
+
+    def _check_fitted_state(self) -> None:
+        check_network_state(self, tuple(_LOSS_OF_OUTPUT))
 
     def _restore_fitted_state(self, state: dict, arrays) -> None:
-        state = dict(state)
-        self.network_ = decode(state.pop("network_"), arrays)
-        self.history_ = History(**state.pop("history_"))
-        self._rng = decode(state.pop("_rng"), arrays)
-        self._share_rng()
-        optimizer, schedule_rate = state.pop("_optimizer", None), state.pop("_schedule_rate", None)
-        super()._restore_fitted_state(state, arrays)
-        self._check_params()
-        self._optimizer = self._schedule = None
-        if optimizer is not None:
-            self._optimizer, self._schedule = self._make_optimizer(), self._make_schedule()
-            saved = {**optimizer, "state": decode(optimizer["state"], arrays)}
-            self._optimizer.load_state_dict({**self._optimizer.state_dict(), **saved})
-            schedule = {**self._schedule.state_dict(), "learning_rate": schedule_rate}
-            self._schedule.load_state_dict(schedule)
+        super()._restore_fitted_state(restore_network_state(self, state, arrays), arrays)
 
 
 def _per_layer(value, n_layers) -> list:

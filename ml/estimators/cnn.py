@@ -35,8 +35,10 @@ class ConvNetClassifier(MLPClassifier):
         taken as they are, and rows of n features as square images when n is a square, else as
         1 x n signals (kernels and pools never exceed an image's size).
     network : ml.nn.Sequential or None
-        Any network of your own instead of the blocks above; a copy of it is trained. Its output
-        must have one unit per class (one for two classes).
+        Any network of your own instead of the blocks above. A copy of it is trained, its
+        weights first drawn anew from ``random_state`` (``Sequential.reset_parameters``), so
+        that a seed gives the same fit in every process. Its output must have one unit per
+        class (one for two classes).
     hidden_layer_sizes : tuple of int, default=(64,)
         Dense layers after the convolutional blocks.
     **others
@@ -135,6 +137,20 @@ class ConvNetClassifier(MLPClassifier):
         "network": lambda name, value: _check_network(name, value),
     }
 
+    def _input_dtype(self, X, reset) -> np.dtype:
+        """A network of your own trains in its parameters' dtype; else as the MLPs do."""
+        if reset and self.network is not None and self.network.parameters():
+            return self.network.parameters()[0].dtype
+        return super()._input_dtype(X, reset)
+
+    def _input_shape(self) -> tuple[int, ...]:
+        shape = self.image_shape_
+        if not (
+            isinstance(shape, tuple) and len(shape) == 3 and math.prod(shape) == self.n_features_in_
+        ):
+            raise ValueError(f"image_shape_ {shape!r} does not hold n_features_in_ values.")
+        return shape
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
@@ -181,7 +197,8 @@ class ConvNetClassifier(MLPClassifier):
     def _build_network(self, X, n_outputs, sizes, weights_stream):
         if self.network is not None:
             network = copy.deepcopy(self.network)
-            out = network.forward(X[:2], training=False)
+            network.reset_parameters(weights_stream)  # random_state decides the start, always
+            out = network.predict(X[:2])
             if out.ndim != 2 or out.shape[1] != n_outputs:
                 raise ValueError(
                     f"network must output {n_outputs} values per sample for these "

@@ -174,6 +174,26 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             )
         return Y
 
+    def _check_fitted_state(self) -> None:
+        super()._check_fitted_state()
+        classes, outputs = self.classes_, self.n_outputs_
+        if (
+            not isinstance(classes, np.ndarray)
+            or classes.ndim != 1
+            or len(np.unique(classes)) != len(classes)
+        ):
+            raise ValueError("classes_ must be a 1-D array of distinct labels.")
+        if not isinstance(self._multilabel, bool):
+            raise ValueError("_multilabel must be True or False.")
+        if self._multilabel or self.out_activation_ == "softmax":
+            fits = len(classes) == outputs and (self._multilabel or outputs >= 3)
+        else:
+            fits = outputs == 1 and len(classes) in (1, 2)
+        if not fits or self.out_activation_ not in ("softmax", "logistic"):
+            raise ValueError(
+                f"{len(classes)} classes_ do not fit {outputs} outputs with {self.out_activation_}."
+            )
+
     def _class_weights(self, y):
         if self.class_weight is None:
             return 1.0

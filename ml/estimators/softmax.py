@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml import optim
 from ml._errors import DivergenceError
+from ml._validation import check_float_array, check_number
 from ml.backend import check_random_state
 from ml.estimators._data import check_classification_y, check_X, float_dtype
 from ml.estimators._params import check_params, number, option
@@ -117,6 +118,18 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
 
     def _check_params(self):
         check_params(self)
+
+    def _check_fitted_state(self) -> None:
+        """What a restored model must satisfy before it is used (``ml.load`` asks)."""
+        classes = self.classes_
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+            raise ValueError("classes_ must be a 1-D array of at least 2 labels.")
+        check_number("n_features_in_", self.n_features_in_, integer=True, low=1)
+        check_float_array("coef_", self.coef_, (len(classes), self.n_features_in_))
+        check_float_array("intercept_", self.intercept_, (len(classes),)).astype(self.coef_.dtype)
+        check_number("n_iter_", self.n_iter_, integer=True, low=0)
+        if not isinstance(self.loss_curve_, list):
+            raise ValueError("loss_curve_ must be a list of numbers.")
 
     def _loss(self, W, X_b, Y):
         penalty = 0.5 * self.alpha * np.sum(W[1:] ** 2) / X_b.shape[0]

@@ -25,43 +25,71 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "InvalidModelFile", "read_archive", "write_archive"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "InvalidModelFile",
+    "read_archive",
+    "write_archive",
+    "write_atomically",
+]
 
 FORMAT = "ml-nn model"
 FORMAT_VERSION = 2
 _DESCRIPTION = "model.json"
 _MAX_DESCRIPTION_BYTES = 16 * 2**20
-_ALLOWED_KINDS = "biufU"  # booleans, integers, floats and text; never objects
+_ALLOWED_KINDS = "biufUmM"  # booleans, numbers, text, dates and durations; never objects
 
 
 class InvalidModelFile(ValueError):
     """The file is not a model file this version of ml can read safely."""
 
 
-def write_archive(path, description: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``description`` and ``arrays`` to ``path`` atomically (see the module docstring)."""
+def write_atomically(path, write) -> Path:
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, flush it to disk and rename
+    it over ``path``: a crash leaves the previous file intact. The file gets the permissions any
+    new file of the user gets (``0o666`` less the umask), not the temporary file's 0600."""
     path = Path(path)
+    if str(path) in ("", ".") or path.is_dir():
+        raise ValueError(f"path must name a file; got {str(path)!r}.")
     if not path.parent.is_dir():
         raise FileNotFoundError(
             f"path {str(path)!r}: the folder {str(path.parent)!r} does not exist."
         )
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, **description}
-    text = json.dumps(header, allow_nan=True).encode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
-                archive.writestr(_DESCRIPTION, text)
-                for name, array in arrays.items():
-                    with archive.open(f"arrays/{name}.npy", "w", force_zip64=True) as entry:
-                        np.lib.format.write_array(entry, np.asarray(array), allow_pickle=False)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_archive(path, description: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``description`` and ``arrays`` to ``path`` atomically (see the module docstring)."""
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, **description}
+    text = json.dumps(header, allow_nan=True).encode()
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_DESCRIPTION, text)
+            for name, array in arrays.items():
+                with archive.open(f"arrays/{name}.npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, np.asarray(array), allow_pickle=False)
+
+    write_atomically(path, write)
 
 
 def read_archive(path) -> tuple[dict, dict[str, np.ndarray]]:

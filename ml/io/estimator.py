@@ -28,11 +28,21 @@ class SaveMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
+        # only ml's own concrete estimators: a file can name nothing else
+        if cls.__module__.startswith("ml.") and not cls.__name__.startswith(("_", "Base")):
             _REGISTRY[cls.__name__] = cls
 
     def save(self, path) -> None:
-        """Write this estimator to ``path`` (atomically; see :func:`ml.load`)."""
+        """Write this estimator to ``path`` (atomically; see :func:`ml.load`).
+
+        Raises ``TypeError`` for what a model file could not bring back (a subclass of your
+        own, a layer class of your own): ``save`` refuses what ``load`` would refuse.
+        """
+        if _REGISTRY.get(type(self).__name__) is not type(self):
+            raise TypeError(
+                f"{type(self).__name__} is not one of ml's estimators, so a model file could not "
+                f"load it; save an instance of {', '.join(sorted(_REGISTRY))}, or pickle it."
+            )
         arrays: dict[str, np.ndarray] = {}
         description = {
             "kind": "estimator",
@@ -92,44 +102,46 @@ def load(path):
         version, or describes layers or shapes that do not match its arrays.
     """
     description, arrays = read_archive(path)
+    try:
+        return _object_from(description, arrays)
+    except MemoryError:
+        raise
+    except Exception as error:  # whatever a hostile file provokes, it is an invalid file
+        reason = str(error) if isinstance(error, InvalidModelFile) else repr(error)
+        raise InvalidModelFile(f"path {str(path)!r}: {reason}") from None
+
+
+def _object_from(description: dict, arrays: dict):
     kind = description.get("kind")
     if kind == "network":
         return network_from_spec(description.get("network"), arrays, "network")
     if kind != "estimator":
-        raise InvalidModelFile(f"path {str(path)!r} holds an unknown kind of object {kind!r}.")
+        raise InvalidModelFile(f"the file holds an unknown kind of object {kind!r}.")
     name = description.get("class")
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:
         raise InvalidModelFile(
-            f"path {str(path)!r} holds an unknown estimator class {name!r}; "
-            f"known: {', '.join(sorted(_REGISTRY))}."
+            f"the file holds an unknown estimator class {name!r}; known: "
+            f"{', '.join(sorted(_REGISTRY))}."
         )
+    return _estimator_from(description, arrays, _REGISTRY[name])
+
+
+def _estimator_from(description: dict, arrays: dict, cls: type):
+    """The estimator the description and arrays hold, its parameters and fitted state checked."""
     params = description.get("params")
     if not isinstance(params, dict):
-        raise InvalidModelFile(f"path {str(path)!r}: the estimator's params are malformed.")
-    try:
-        model = _REGISTRY[name](**{k: decode(v, arrays) for k, v in params.items()})
-        model._check_params()
-    except (TypeError, ValueError) as error:
-        raise InvalidModelFile(
-            f"path {str(path)!r}: invalid parameters for {name}: {error}"
-        ) from None
+        raise InvalidModelFile("the estimator's params are malformed.")
+    model = cls(**{k: decode(v, arrays) for k, v in params.items()})
+    model._check_params()
     fitted = description.get("fitted")
     if fitted is not None:
-        try:
-            if description["format_version"] == 1 and "history_" in fitted:
-                fitted = _network_state_from_version_1(fitted)
-            model._restore_fitted_state(fitted, arrays)
-        except (KeyError, TypeError, AttributeError, ValueError) as error:
-            if isinstance(error, InvalidModelFile):
-                raise
-            raise InvalidModelFile(
-                f"path {str(path)!r}: the fitted state of {name} is malformed: {error!r}"
-            ) from None
+        if not isinstance(fitted, dict):
+            raise InvalidModelFile("the estimator's fitted state is malformed.")
+        if description["format_version"] == 1 and "history_" in fitted:
+            fitted = _network_state_from_version_1(fitted)
+        model._restore_fitted_state(fitted, arrays)
+        model._check_fitted_state()
     return model
-
-
-def _is_fitted(model) -> bool:
-    return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
 
 
 _DERIVED_IN_VERSION_2 = (
@@ -161,3 +173,7 @@ def _network_state_from_version_1(fitted: dict) -> dict:
         }
         fitted["_schedule_rate"] = optimizer["schedule_rate"]
     return fitted
+
+
+def _is_fitted(model) -> bool:
+    return any(k.endswith("_") and not k.startswith("__") for k in vars(model))

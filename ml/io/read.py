@@ -86,6 +86,9 @@ def _layer_from_entry(i, entry, arrays, name):
         raise InvalidModelFile(
             f"layer {i} ({entry['type']}) has arrays of dtype {dtype}, not float."
         )
+    for key, value in stored.items():
+        if not np.isfinite(value).all() or (key == "running_var" and (value < 0).any()):
+            raise InvalidModelFile(f"layer {i} ({entry['type']}): {key} holds invalid values.")
     kwargs = dict(config, dtype=dtype) if "W" in stored or "gamma" in stored else dict(config)
     try:
         layer = cls(**kwargs)

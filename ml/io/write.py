@@ -30,6 +30,11 @@ def network_spec(network, arrays: dict, prefix: str) -> dict:
                 {"type": "Sequential", "layers": network_spec(layer, arrays, name)["layers"]}
             )
             continue
+        if not type(layer).__module__.startswith("ml.nn."):
+            raise TypeError(
+                f"{name}: {type(layer).__name__} is a layer class of your own; a model file holds "
+                "only ml.nn's layers, never code. Pickle the network to keep it."
+            )
         entry = {"type": type(layer).__name__, "config": layer.get_config(), "arrays": []}
         for key, value in layer.state_dict().items():
             arrays[f"{name}.{key}"] = value

@@ -15,17 +15,33 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ml._validation import check_number
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import Layer, _BatchNorm
 
 __all__ = ["AvgPool2D", "BatchNorm2d", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
 
 
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v >= 0 for v in pair):
-        raise ValueError(f"{name} must be a non-negative int or a pair of them; got {value!r}.")
+def _pair(value, name: str, low: int = 0) -> tuple[int, int]:
+    """``(a, b)`` from an int or a pair of ints, each at least ``low``; errors name ``name``."""
+    pair = (value, value) if isinstance(value, int | np.integer) else value
+    if (
+        isinstance(pair, str)
+        or not hasattr(pair, "__len__")
+        or len(pair) != 2
+        or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)
+        or min(pair) < low
+    ):
+        raise ValueError(f"{name} must be an int >= {low} or a pair of them; got {value!r}.")
     return int(pair[0]), int(pair[1])
+
+
+def _check_padding(padding, kernel, most):
+    """Refuse padding beyond ``most(k)`` for each kernel length ``k``: more only adds zeros
+    (and a model file must not make us allocate for them)."""
+    for pad, k in [pair for side in padding for pair in zip(side, kernel, strict=True)]:
+        if pad > most(k):
+            raise ValueError(f"padding {pad} is too large for a kernel of {k}: at most {most(k)}.")
 
 
 def _padding(padding, kernel: tuple[int, int], stride: tuple[int, int]):
@@ -135,15 +151,22 @@ class Conv2D(Layer):
     ):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        if min(self.kernel_size) < 1 or min(self.stride) < 1:
-            raise ValueError("kernel_size and stride must be at least 1.")
+        check_number("in_channels", in_channels, integer=True, low=1)
+        check_number("out_channels", out_channels, integer=True, low=1)
+        self.kernel_size = _pair(kernel_size, "kernel_size", low=1)
+        self.stride = _pair(stride, "stride", low=1)
         self.padding_arg = padding
         self.padding = _padding(padding, self.kernel_size, self.stride)
+        _check_padding(self.padding, self.kernel_size, lambda k: k - 1)
         shape = (out_channels, in_channels, *self.kernel_size)
         W, b = weights_and_bias(shape, init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
+
+    def reset_parameters(self, random_state=None, init="glorot_uniform", bias_init="zeros"):
+        shape, dtype = self.params["W"].shape, self.params["W"].dtype
+        self.params["W"][...], self.params["b"][...] = weights_and_bias(
+            shape, init, bias_init, random_state, dtype
+        )
 
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
@@ -202,12 +225,11 @@ class Conv2D(Layer):
 class _Pool2D(Layer):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        if min(self.kernel_size) < 1 or min(self.stride) < 1:
-            raise ValueError("kernel_size and stride must be at least 1.")
+        self.kernel_size = _pair(kernel_size, "kernel_size", low=1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", low=1)
         ph, pw = _pair(padding, "padding")
         self.padding = ((ph, pw), (ph, pw))
+        _check_padding(self.padding, self.kernel_size, lambda k: k // 2)  # PyTorch's rule
 
     def get_config(self) -> dict:
         return {

@@ -11,6 +11,7 @@ import abc
 
 import numpy as np
 
+from ml._validation import check_number
 from ml.backend import check_random_state
 from ml.functional import activations as A
 from ml.nn.init import weights_and_bias
@@ -60,6 +61,25 @@ class Layer(abc.ABC):
     def __getstate__(self) -> dict:
         state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
         return {**state, "grads": {}}
+
+    def reset_parameters(self, random_state=None, **init) -> None:
+        """Draw the parameters anew (Dense and Conv2D take ``init`` and ``bias_init``, as their
+        constructors do); layers without parameters have nothing to do."""
+        return None
+
+    def forget(self) -> None:
+        """Drop what the last forward pass kept for backward (after inference, say)."""
+        for name in [name for name in vars(self) if name.startswith("_")]:
+            delattr(self, name)
+
+    def __getattr__(self, name):
+        # called only for attributes that are not set: a forward cache that is missing
+        if name.startswith("_") and not name.startswith("__"):
+            raise AttributeError(
+                f"{type(self).__name__} has no {name}: backward needs a forward pass (with "
+                "training=True) of the same batch first."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def get_config(self) -> dict:
         """The constructor's arguments that rebuild this layer (what a model file stores)."""
@@ -121,9 +141,17 @@ class Dense(Layer):
         dtype=np.float32,
     ):
         super().__init__()
+        check_number("in_features", in_features, integer=True, low=1)
+        check_number("out_features", out_features, integer=True, low=1)
         W, b = weights_and_bias((in_features, out_features), init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
         self.in_features, self.out_features = in_features, out_features
+
+    def reset_parameters(self, random_state=None, init="glorot_uniform", bias_init="zeros"):
+        shape, dtype = self.params["W"].shape, self.params["W"].dtype
+        self.params["W"][...], self.params["b"][...] = weights_and_bias(
+            shape, init, bias_init, random_state, dtype
+        )
 
     def forward(self, x, training: bool = False):
         if x.ndim != 2 or x.shape[1] != self.in_features:
@@ -195,7 +223,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__("leaky_relu")
-        self.negative_slope = negative_slope
+        self.negative_slope = check_number("negative_slope", negative_slope, low=0, high=1)
 
     def forward(self, x, training: bool = False):
         self._x = x
@@ -244,9 +272,7 @@ class Dropout(Layer):
 
     def __init__(self, p: float = 0.5, *, random_state=None):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"p must be in [0, 1); got {p!r}.")
-        self.p = p
+        self.p = check_number("p", p, low=0, high=1, high_inclusive=False)
         self.rng = check_random_state(random_state)
 
     def forward(self, x, training: bool = False):
@@ -283,10 +309,18 @@ class _BatchNorm(Layer):
         self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32
     ):
         super().__init__()
+        check_number("num_features", num_features, integer=True, low=1)
+        check_number("momentum", momentum, low=0, high=1)
+        check_number("eps", eps, low=0, low_inclusive=False, high=1)
         self.num_features, self.momentum, self.eps = num_features, momentum, eps
         self.params = {"gamma": np.ones(num_features, dtype), "beta": np.zeros(num_features, dtype)}
         self.running_mean = np.zeros(num_features, dtype)
         self.running_var = np.ones(num_features, dtype)
+
+    def reset_parameters(self, random_state=None, **init) -> None:
+        """``gamma = 1``, ``beta = 0`` and fresh running statistics."""
+        self.params["gamma"][...], self.params["beta"][...] = 1, 0
+        self.running_mean[...], self.running_var[...] = 0, 1
 
     def _shaped(self, v, ndim):
         """``v`` of shape (features,) made broadcastable against the input."""

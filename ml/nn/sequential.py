@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ml.io.write import save_network
-from ml.nn.layers import Layer
+from ml.nn.init import for_activation
+from ml.nn.layers import Activation, Layer
 
 __all__ = ["Sequential"]
 
@@ -42,6 +43,26 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
+
+    def predict(self, x):
+        """Inference: the output for ``x`` in inference mode, keeping nothing for backward."""
+        try:
+            return self.forward(x, training=False)
+        finally:
+            for layer in self.all_layers():
+                layer.forget()
+
+    def reset_parameters(self, random_state=None, **init) -> None:
+        """Draw every parameter anew from ``random_state``: each Dense and Conv2D initialised
+        for the activation after it (:func:`ml.nn.init.for_activation`, as the estimators build
+        their layers), BatchNorm to ``gamma = 1``, ``beta = 0``."""
+        layers, name = list(self.all_layers()), "identity"
+        for layer in reversed(layers):  # the activation after a layer is seen before it
+            if isinstance(layer, Activation):
+                name = layer.activation.name
+            layer.reset_parameters(random_state, **for_activation(name))
+            if "W" in layer.params:
+                name = "identity"
 
     def train(self) -> Sequential:
         """Switch to training mode (Dropout drops, BatchNorm uses batch statistics)."""
