@@ -41,12 +41,34 @@ MODELS = {"softmax": SoftmaxClassifier, "mlp": MLPClassifier, "cnn": ConvNetClas
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m ml`` and of the ``ml`` script."""
+    """Entry point of ``python -m ml`` and of the ``ml`` script.
+
+    A bad value, a failed run or a file problem ends with one line on stderr and exit status 2
+    (``--traceback`` shows the whole trace instead).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     plots.set_plot_style()
-    return args.command(args, parser)
+    try:
+        _check_out(Path(args.out))
+        return args.command(args, parser)
+    except (ValueError, TypeError, OSError) as error:
+        if args.traceback:
+            raise
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` may name a new folder, but not one whose parent is missing too."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file, not a folder.")
+    if not out.exists() and not out.absolute().parent.is_dir():
+        raise FileNotFoundError(
+            f"--out {str(out)!r}: its parent folder {str(out.absolute().parent)!r} does not "
+            "exist; create it first."
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,21 +142,35 @@ def _add_train_arguments(train):
         help="cnn: channels:kernel of each block, comma-separated (default: 16:3,32:3)",
     )
     train.add_argument("--scale", action="store_true", help="standardise the features first")
-    train.add_argument("--test-size", type=float, default=0.25, help="(default: 0.25)")
+    train.add_argument("--test-size", type=_fraction, default=0.25, help="(default: 0.25)")
 
 
 def _add_common(parser):
     parser.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--traceback", action="store_true", help="show the whole trace of an error")
     parser.add_argument(
         "--out", default=DEFAULT_OUT, help=f"folder for the figures (default: ./{DEFAULT_OUT})"
     )
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1; got {text!r}")
+    return value
+
+
 def _sizes(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected widths such as 64,32; got {text!r}") from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"widths must be at least 1; got {text!r}")
+    return sizes
 
 
 def _conv_layers(text: str) -> tuple[tuple[int, int], ...]:
@@ -152,7 +188,7 @@ def _verbose() -> bool:
 
 def _save(fig, out: Path, name: str) -> Path:
     """Write ``fig`` to ``out/name`` atomically: a temporary file in the same folder, renamed."""
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)  # one level at most: main checked that its parent exists
     path = write_atomically(out / name, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
     print(f"  wrote {path}")

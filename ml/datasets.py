@@ -7,6 +7,7 @@ shape (n_samples, n_features) and integer labels ``y``.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 from pathlib import Path
 
@@ -145,35 +146,51 @@ _IDX_DTYPES = {
 }
 
 
+_MAX_IDX_BYTES = 2**31  # MNIST's largest file holds 47 MB; no IDX file here needs more
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read one IDX file (optionally gzipped), the format MNIST is distributed in.
 
     The header is two zero bytes, a type code, the number of dimensions ``d`` and ``d`` big-endian
-    uint32 sizes; the data follow in C order.
+    uint32 sizes; the data follow in C order. The header is read and checked first, and then
+    exactly the bytes it declares (a gzip file is inflated as it is read, never beyond them), so a
+    small file cannot make us allocate more than its header admits.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+    try:
+        with opener(path, "rb") as f:
+            return _read_idx(f, path)
+    except (OSError, EOFError) as error:
+        if isinstance(error, FileNotFoundError | PermissionError):
+            raise
+        raise ValueError(f"path {str(path)!r} is not a readable IDX file: {error}") from None
+
+
+def _read_idx(f, path: Path) -> np.ndarray:
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
         raise ValueError(f"path {str(path)!r} is not an IDX file: its magic number is wrong.")
-    ndim = data[3]
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
+    ndim = magic[3]
+    sizes = f.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise ValueError(f"path {str(path)!r} is truncated: its header is incomplete.")
-    shape = tuple(int(s) for s in np.frombuffer(data, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[data[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) - header_size != expected:
+    shape = tuple(int(s) for s in np.frombuffer(sizes, ">u4"))
+    dtype = np.dtype(_IDX_DTYPES[magic[2]])
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > _MAX_IDX_BYTES:
+        raise ValueError(
+            f"path {str(path)!r} declares shape {shape} ({expected} bytes), more than an IDX file "
+            f"may hold here ({_MAX_IDX_BYTES} bytes)."
+        )
+    data = f.read(expected)
+    if len(data) != expected or f.read(1):
         raise ValueError(
             f"path {str(path)!r} declares shape {shape} ({expected} bytes of data) but holds "
-            f"{len(data) - header_size} bytes."
+            f"{'fewer' if len(data) != expected else 'more'}."
         )
-    return (
-        np.frombuffer(data, dtype, offset=header_size)
-        .reshape(shape)
-        .astype(dtype.newbyteorder("="))
-    )
+    return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def load_mnist(path: str | os.PathLike, kind: str = "train"):

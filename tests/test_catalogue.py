@@ -135,7 +135,7 @@ CATALOGUE = {
     ),
     "mlp: NaN at predict": (lambda: _fitted(mlp).predict(_with(np.nan)), "X contains NaN"),
     "mlp: values that overflow the network": (
-        lambda: _fitted(lambda: mlp(dtype="float32")).predict(X * 1e40),
+        lambda: _fitted(lambda: mlp(dtype="float32")).predict(np.full_like(X, 3e38)),
         "output overflowed",
     ),
     # hyper-parameters

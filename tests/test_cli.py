@@ -87,7 +87,41 @@ def test_network_options_are_refused_where_they_do_not_apply(tmp_path, capsys):
 
 def test_bad_hyper_parameter_is_reported(tmp_path):
     with pytest.raises(ValueError, match="learning_rate must be"):
-        main(["train", "--model", "softmax", "--learning-rate", "-1", "--out", str(tmp_path)])
+        main(
+            ["train", "--model", "softmax", "--learning-rate", "-1", "--out", str(tmp_path)]
+            + ["--traceback"]
+        )
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--max-iter", "-1"], "max_iter must be an int >= 1"),
+        (["--dropout", "1.5"], "dropout must be a number >= 0 and < 1"),
+        (["--activation", "relux"], "activation must be one of"),
+        (["--model", "mlp", "--learning-rate", "1e300", "--max-iter", "3"], "non-finite"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")  # the diverging run
+def test_errors_are_one_line_and_exit_status_2(tmp_path, capsys, arguments, message):
+    assert main(["train", "--data", "xor", *arguments, "--out", str(tmp_path / "new")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err and err.startswith("python -m ml: error")
+
+
+@pytest.mark.parametrize("arguments", [["--hidden-layer-sizes", "64,,64"], ["--test-size", "1.5"]])
+def test_malformed_arguments_are_refused_by_the_parser(tmp_path, arguments):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", *arguments, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+
+
+def test_out_creates_one_folder_level_at_most(tmp_path, capsys):
+    deep = tmp_path / "missing" / "figures"
+    assert main(["train", "--data", "xor", "--max-iter", "2", "--out", str(deep)]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "missing").exists()
+    (tmp_path / "file").write_text("")
+    assert main(["train", "--data", "xor", "--max-iter", "2", "--out", str(tmp_path / "file")]) == 2
 
 
 def test_python_dash_m_ml_help():

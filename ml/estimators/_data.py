@@ -60,7 +60,13 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
         )
     except (ValueError, TypeError) as error:
         raise _naming("X", error) from error
-    return X.astype(dtype, copy=False)
+    X = X.astype(dtype, copy=False)
+    if not np.isfinite(X.data if sp.issparse(X) else X).all():
+        raise ValueError(
+            f"X contains NaN, infinity or a value too large for {np.dtype(dtype).name} (missing "
+            "values such as None count as NaN)."
+        )
+    return X
 
 
 def check_classification_y(

@@ -210,8 +210,9 @@ class BaseMLP(SaveMixin, BaseEstimator):
         batch whose weights sum to ``n``, and the gradient of every parameter."""
         loss = criterion.forward(self.network_.forward(X, training=True), Y, weight)
         self.network_.backward(criterion.backward())
-        if self.alpha:
-            n, weighted = float(weight.sum()), self._weighted_layers()
+        n = float(weight.sum())
+        if self.alpha and n > 0:  # a batch of zero weights contributes nothing, penalty included
+            weighted = self._weighted_layers()
             for layer in weighted:
                 layer.grads["W"] += l2_penalty_gradient(layer.params["W"], self.alpha / n)
             loss += l2_penalty([layer.params["W"] for layer in weighted], self.alpha) / n
@@ -273,26 +274,39 @@ class BaseMLP(SaveMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _fit_lbfgs(self, X, Y, weight, criterion):
-        params = self.network_.parameters()
+        params, history = self.network_.parameters(), self.history_
         start = [p.copy() for p in params]
         X = take_rows(X, slice(None))  # full batch: L-BFGS needs the loss of all the data
+        callbacks = as_callbacks(self.callbacks or [])
+        for callback in callbacks:
+            callback.on_train_begin(self)
+        history.n_iter = 0
+
+        def on_iteration(loss):  # an L-BFGS iteration is the epoch of the callbacks
+            history.append(loss, None, None, np.nan, 0, self.tol)
+            return any([bool(c.on_epoch_end(self, history.n_iter, history)) for c in callbacks])
+
         result, losses = minimize_lbfgs(
             lambda: self._loss_and_gradients(criterion, X, Y, weight),
             params,
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
+            callback=on_iteration,
         )
         if not (np.isfinite(result.fun) and all(np.isfinite(p).all() for p in params)):
             for param, value in zip(params, start, strict=True):
                 param[...] = value
             raise DivergenceError(divergence_message(result.fun, "L-BFGS"))
-        history = self.history_
-        history.n_iter = 0
-        for loss in losses or [float(result.fun)]:
-            history.append(loss, None, None, np.nan, 0, self.tol)
-        history.n_iter, history.stop = result.nit, "converged" if result.status == 0 else "max_iter"
-        if result.status != 0:
+        if not losses:
+            history.append(float(result.fun), None, None, np.nan, 0, self.tol)
+        history.n_iter = result.nit
+        history.stop = {0: "converged", 99: "converged", -2: "interrupted"}.get(
+            result.status, "max_iter"
+        )
+        for callback in callbacks:
+            callback.on_train_end(self, history)
+        if history.stop == "max_iter":
             warnings.warn(
                 f"lbfgs failed to converge after {result.nit} iterations: {result.message}. "
                 "Increase max_iter or max_fun, or scale the data.",

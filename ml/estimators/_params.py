@@ -62,8 +62,8 @@ def layer_sizes(name, value):
     values = [value] if isinstance(value, numbers.Integral) else value
     if isinstance(values, str) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be an int or a sequence of ints; got {value!r}.")
-    for i, size in enumerate(values):
-        check_number(f"{name}[{i}]", size, integer=True, low=1)
+    for i, size in enumerate(values):  # a million units is far beyond any useful width
+        check_number(f"{name}[{i}]", size, integer=True, low=1, high=2**20)
 
 
 def dtype(name, value):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
@@ -222,8 +221,10 @@ class ConvNetClassifier(MLPClassifier):
 
 
 def _check_conv_layers(name, value):
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{name} must be a sequence of (out_channels, kernel_size); got {value!r}.")
     for i, block in enumerate(value):
-        if isinstance(block, numbers.Integral) or len(block) not in (2, 3):
+        if not isinstance(block, list | tuple) or len(block) not in (2, 3):
             raise ValueError(
                 f"{name}[{i}] must be (out_channels, kernel_size[, stride]); got {block!r}."
             )
@@ -232,10 +233,12 @@ def _check_conv_layers(name, value):
 
 
 def _check_image_shape(name, value):
-    if value is not None and (len(value) != 3 or min(value) < 1):
-        raise ValueError(
-            f"{name} must be (channels, height, width) of positive ints; got {value!r}."
-        )
+    if value is None:
+        return
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        raise ValueError(f"{name} must be (channels, height, width); got {value!r}.")
+    for part, what in zip(value, ("channels", "height", "width"), strict=True):
+        check_number(f"{name} {what}", part, integer=True, low=1)
 
 
 def _check_network(name, value):

@@ -186,7 +186,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             result = getattr(optim, self.solver)(loss, shape, **options)
-        self.loss_curve_, self.n_iter_ = list(result.losses), self.max_iter
+        self.loss_curve_, self.n_iter_ = list(result.losses), len(result.losses)
         return result.W.astype(X_b.dtype)
 
     def _logits(self, X):

@@ -199,9 +199,10 @@ def _prepare(f, Y, sample_weight):
     if tuple(w.shape) != (n,):
         raise ValueError(f"sample_weight must have shape ({n},); got {tuple(w.shape)}.")
     total = float(xp.sum(w))
-    if not total > 0 or bool(xp.any(w < 0)):
-        raise ValueError("sample_weight must be non-negative with a positive sum.")
-    return xp, f, Y, xp.reshape(w / total, (n, 1))
+    if not total >= 0 or bool(xp.any(w < 0)):
+        raise ValueError("sample_weight must be non-negative.")
+    # weights that are all zero (a minibatch of zero-weight samples) give no loss and no gradient
+    return xp, f, Y, xp.reshape(w / total if total > 0 else w, (n, 1))
 
 
 def _check_base(base):

@@ -174,9 +174,9 @@ def _read_array(path, archive, info) -> np.ndarray:
                 shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(f)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except ValueError as error:
+        except Exception as error:  # the header is untrusted text: any failure means invalid
             raise InvalidModelFile(
-                f"path {str(path)!r}: {name} is not a valid array: {error}"
+                f"path {str(path)!r}: {name} is not a valid array: {error!r}"
             ) from None
         if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
             raise InvalidModelFile(

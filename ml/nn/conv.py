@@ -17,13 +17,16 @@ from numpy.lib.stride_tricks import as_strided
 
 from ml._validation import check_number
 from ml.nn.init import weights_and_bias
-from ml.nn.layers import Layer, _BatchNorm
+from ml.nn.layers import MAX_FEATURES, Layer, _BatchNorm
 
 __all__ = ["AvgPool2D", "BatchNorm2d", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
 
 
+_MAX_WINDOW = 2**16  # kernels, strides and paddings beyond an image's size are mistakes
+
+
 def _pair(value, name: str, low: int = 0) -> tuple[int, int]:
-    """``(a, b)`` from an int or a pair of ints, each at least ``low``; errors name ``name``."""
+    """``(a, b)`` from an int or a pair of ints, each in ``[low, 2**16]``; errors name ``name``."""
     pair = (value, value) if isinstance(value, int | np.integer) else value
     if (
         isinstance(pair, str)
@@ -31,8 +34,11 @@ def _pair(value, name: str, low: int = 0) -> tuple[int, int]:
         or len(pair) != 2
         or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)
         or min(pair) < low
+        or max(pair) > _MAX_WINDOW
     ):
-        raise ValueError(f"{name} must be an int >= {low} or a pair of them; got {value!r}.")
+        raise ValueError(
+            f"{name} must be an int in [{low}, {_MAX_WINDOW}] or a pair of them; got {value!r}."
+        )
     return int(pair[0]), int(pair[1])
 
 
@@ -151,8 +157,8 @@ class Conv2D(Layer):
     ):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        check_number("in_channels", in_channels, integer=True, low=1)
-        check_number("out_channels", out_channels, integer=True, low=1)
+        check_number("in_channels", in_channels, integer=True, low=1, high=MAX_FEATURES)
+        check_number("out_channels", out_channels, integer=True, low=1, high=MAX_FEATURES)
         self.kernel_size = _pair(kernel_size, "kernel_size", low=1)
         self.stride = _pair(stride, "stride", low=1)
         self.padding_arg = padding

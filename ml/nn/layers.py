@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 
+MAX_FEATURES = 2**24
+"""The most features (or channels) a layer takes or gives: more is a mistake, not a network."""
+
+
 class Layer(abc.ABC):
     """A building block of a network.
 
@@ -141,8 +145,8 @@ class Dense(Layer):
         dtype=np.float32,
     ):
         super().__init__()
-        check_number("in_features", in_features, integer=True, low=1)
-        check_number("out_features", out_features, integer=True, low=1)
+        check_number("in_features", in_features, integer=True, low=1, high=MAX_FEATURES)
+        check_number("out_features", out_features, integer=True, low=1, high=MAX_FEATURES)
         W, b = weights_and_bias((in_features, out_features), init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
         self.in_features, self.out_features = in_features, out_features
@@ -309,7 +313,7 @@ class _BatchNorm(Layer):
         self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32
     ):
         super().__init__()
-        check_number("num_features", num_features, integer=True, low=1)
+        check_number("num_features", num_features, integer=True, low=1, high=MAX_FEATURES)
         check_number("momentum", momentum, low=0, high=1)
         check_number("eps", eps, low=0, low_inclusive=False, high=1)
         self.num_features, self.momentum, self.eps = num_features, momentum, eps

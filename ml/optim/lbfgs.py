@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -17,15 +18,18 @@ def minimize_lbfgs(
     max_iter: int,
     max_fun: int = 15000,
     tol: float = 1e-4,
+    callback: Callable[[float], bool | None] | None = None,
 ) -> tuple[scipy.optimize.OptimizeResult, list[float]]:
     """Minimise ``loss_and_gradients()`` over ``params``, which are updated in place.
 
     ``loss_and_gradients()`` evaluates the loss at the current ``params`` and returns it with the
     gradient of each parameter. The parameters are packed into one float64 vector for scipy's
     L-BFGS-B; ``max_iter`` bounds its iterations, ``max_fun`` its loss evaluations, and ``tol`` is
-    its gradient tolerance ``gtol`` (as in scikit-learn's ``lbfgs`` solver).
+    its gradient tolerance ``gtol`` (as in scikit-learn's ``lbfgs`` solver). ``callback(loss)``
+    is called after each iteration and may return True to stop there.
 
-    Returns scipy's result and the loss after each iteration.
+    Ctrl-C stops the search with a warning and the parameters of the last iteration (the result's
+    ``status`` is then -2). Returns scipy's result and the loss after each iteration.
     """
     sizes = [p.size for p in params]
     splits = np.cumsum(sizes)[:-1]
@@ -39,19 +43,29 @@ def minimize_lbfgs(
         loss, grads = loss_and_gradients()
         return float(loss), np.concatenate([g.ravel() for g in grads]).astype(np.float64)
 
-    losses = []
+    start = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+    losses, last = [], {"x": start, "fun": np.inf}
 
     def record(intermediate_result):
         losses.append(float(intermediate_result.fun))
+        last.update(x=intermediate_result.x.copy(), fun=float(intermediate_result.fun))
+        if callback is not None and callback(losses[-1]):
+            raise StopIteration  # scipy ends the search and reports it
 
-    start = np.concatenate([p.ravel() for p in params]).astype(np.float64)
-    result = scipy.optimize.minimize(
-        fun,
-        start,
-        method="L-BFGS-B",
-        jac=True,
-        callback=record,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
-    )
+    options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
+    try:
+        result = scipy.optimize.minimize(
+            fun, start, method="L-BFGS-B", jac=True, callback=record, options=options
+        )
+    except KeyboardInterrupt:
+        warnings.warn(
+            f"L-BFGS interrupted by Ctrl-C after {len(losses)} iterations; the weights of the "
+            "last one are kept.",
+            UserWarning,
+            stacklevel=2,
+        )
+        result = scipy.optimize.OptimizeResult(
+            x=last["x"], fun=last["fun"], nit=len(losses), status=-2, message="interrupted"
+        )
     unpack(result.x)
     return result, losses

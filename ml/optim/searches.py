@@ -8,6 +8,8 @@ Each returns the loss after every step and the best weights it saw.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -116,30 +118,53 @@ def gradient_descent(
     max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
     W = rng.normal(0, step_size, size=shape)
     best_W, best_loss, losses = W, np.inf, []
-    for i in progress(range(max_iter), verbose=verbose, desc="gradient descent"):
-        W = W - step_size * gradient(W)
-        loss_new = float(loss(W))
-        if not np.isfinite(loss_new):
-            raise DivergenceError(
-                f"The loss became {loss_new} at iteration {i + 1} of gradient descent; "
-                f"step_size={step_size} is probably too large."
-            )
-        losses.append(loss_new)
-        if loss_new < best_loss:
-            best_W, best_loss = W, loss_new
+    with _interruptible("gradient descent"):
+        for i in progress(range(max_iter), verbose=verbose, desc="gradient descent"):
+            W = W - step_size * gradient(W)
+            loss_new = float(loss(W))
+            if not np.isfinite(loss_new):
+                raise DivergenceError(
+                    f"The loss became {loss_new} at iteration {i + 1} of gradient descent; "
+                    f"step_size={step_size} is probably too large."
+                )
+            losses.append(loss_new)
+            if loss_new < best_loss:
+                best_W, best_loss = W, loss_new
     return SearchResult(np.asarray(losses), best_W)
 
 
 def _keep_best(loss, propose, W, max_iter, verbose, desc):
-    """Propose ``W_new = propose(W)`` ``max_iter`` times; move to it whenever its loss is lower."""
+    """Propose ``W_new = propose(W)`` ``max_iter`` times; move to it whenever its loss is lower.
+
+    Raises ``DivergenceError`` when no proposal had a finite loss.
+    """
     best_loss, losses = np.inf, []
-    for _ in progress(range(max_iter), verbose=verbose, desc=desc):
-        W_new = propose(W)
-        loss_new = float(loss(W_new))
-        losses.append(loss_new)
-        if loss_new < best_loss:
-            W, best_loss = W_new, loss_new
+    with _interruptible(desc):
+        for _ in progress(range(max_iter), verbose=verbose, desc=desc):
+            W_new = propose(W)
+            loss_new = float(loss(W_new))
+            losses.append(loss_new)
+            if loss_new < best_loss:
+                W, best_loss = W_new, loss_new
+    if losses and not np.isfinite(best_loss):
+        raise DivergenceError(
+            f"Every loss of the {desc} was infinite or NaN; the step size is probably too large, "
+            "or X holds huge values."
+        )
     return SearchResult(np.asarray(losses), W)
+
+
+@contextlib.contextmanager
+def _interruptible(desc):
+    """Ctrl-C ends a search early with a warning; the search returns what it found so far."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        warnings.warn(
+            f"The {desc} was interrupted by Ctrl-C; the best weights so far are returned.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _check_search(max_iter, step_size, random_state):
