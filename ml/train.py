@@ -126,6 +126,7 @@ def minibatches(n_samples: int, batch_size: int, rng=None) -> Iterator[np.ndarra
 
     The order is a fresh permutation from ``rng`` when it is given, else ``0, 1, 2, ...``.
     """
+    check_number("batch_size", batch_size, integer=True, low=1)
     order = np.arange(n_samples) if rng is None else rng.permutation(n_samples)
     for start in range(0, n_samples, batch_size):
         yield order[start : start + batch_size]
@@ -169,6 +170,7 @@ def train(
     infinite loss restores the weights of the start of that epoch and raises ``ml.DivergenceError``
     (a FloatingPointError and a ValueError).
     """
+    check_number("max_iter", max_iter, integer=True, low=0)
     rng = check_random_state(random_state) if shuffle else None
     history = History() if history is None else history
     history.n_iter, history.stop = 0, "max_iter"

@@ -299,3 +299,10 @@ def test_round_trip_law_for_layer_stacks(tmp_path, kinds, dense):
     np.testing.assert_array_equal(
         loaded.forward(x, training=True), network.forward(x, training=True)
     )
+
+
+def test_a_dtype_given_as_a_numpy_type_saves(tmp_path):
+    model = MLPClassifier((4,), dtype=np.float32, max_iter=1, random_state=0).fit(X, Y)
+    loaded = ml.load(_saved(tmp_path, model))
+    assert loaded.dtype == np.float32 and loaded.coefs_[0].dtype == np.float32
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))

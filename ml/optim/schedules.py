@@ -29,6 +29,7 @@ class Schedule:
     """``learning_rate = learning_rate_init`` always."""
 
     def __init__(self, learning_rate_init: float):
+        check_number("learning_rate_init", learning_rate_init, low=0, low_inclusive=False)
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate_init
 
@@ -63,7 +64,7 @@ class InvScaling(Schedule):
 
     def __init__(self, learning_rate_init: float, power_t: float = 0.5):
         super().__init__(learning_rate_init)
-        self.power_t = power_t
+        self.power_t = check_number("power_t", power_t, low=0)
 
     def epoch_end(self, epoch, samples_seen):
         self.learning_rate = self.learning_rate_init / (samples_seen + 1) ** self.power_t

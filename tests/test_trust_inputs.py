@@ -1,0 +1,262 @@
+"""Valid input that must work, invalid input that must be named, resources that must be given
+back, and fits that must be reproducible across processes (the trust issue, classes 4-8)."""
+
+import gzip
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+import ml
+from ml import ConvNetClassifier, DivergenceError, MLPClassifier, SoftmaxClassifier, nn, optim
+from ml.train import Callback
+
+X, Y = ml.datasets.load_digits()
+X, Y = X[:200] / 16, Y[:200]
+
+
+# --- 4. valid input that must work ---
+
+
+def test_zero_sample_weights_in_a_small_batch_train():
+    weight = np.ones(len(X))
+    weight[:20] = 0  # the first batches of 10 weigh nothing
+    model = MLPClassifier((8,), batch_size=10, shuffle=False, max_iter=3, random_state=0)
+    model.fit(X, Y, sample_weight=weight)
+    assert np.isfinite(model.loss_curve_).all()
+    balanced = MLPClassifier((8,), batch_size=10, max_iter=3, class_weight={0: 0.0}, random_state=0)
+    assert np.isfinite(balanced.fit(X, Y).loss_curve_).all()
+
+
+def test_callbacks_run_with_lbfgs_and_can_stop_it():
+    seen = []
+
+    class Stop(Callback):
+        def on_train_begin(self, model):
+            seen.append("begin")
+
+        def on_epoch_end(self, model, epoch, history):
+            seen.append(epoch)
+            return epoch == 3
+
+        def on_train_end(self, model, history):
+            seen.append("end")
+
+    model = MLPClassifier((8,), solver="lbfgs", max_iter=50, callbacks=[Stop()], random_state=0)
+    model.fit(X, Y)
+    assert seen == ["begin", 1, 2, 3, "end"] and model.n_iter_ == 3
+    assert model.history_.stop == "converged"
+
+
+class _Interrupt(Callback):
+    def on_epoch_end(self, model, epoch, history):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_lbfgs_keeps_the_last_iterations_weights():
+    model = MLPClassifier((8,), solver="lbfgs", max_iter=50, callbacks=[_Interrupt()])
+    with pytest.warns(UserWarning, match="interrupted by Ctrl-C after 2 iterations"):
+        model.fit(X, Y)
+    assert model.history_.stop == "interrupted" and model.n_iter_ == 2
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_ctrl_c_during_a_search_returns_the_best_so_far():
+    calls = []
+
+    def loss(W):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return float((W**2).sum())
+
+    for search in (optim.random_search, optim.random_local_search):
+        calls.clear()
+        with pytest.warns(UserWarning, match="interrupted by Ctrl-C"):
+            losses, W = search(loss, (2, 2), max_iter=100, random_state=0, verbose=False)
+        assert len(losses) == 4 and np.isfinite(W).all()
+    calls.clear()
+    with pytest.warns(UserWarning, match="gradient descent was interrupted"):
+        losses, W = optim.gradient_descent(loss, lambda W: 2 * W, (2, 2), verbose=False)
+    assert len(losses) == 4
+
+
+def test_softmax_gradient_descent_interrupted_is_a_fitted_model(monkeypatch):
+    calls = []
+    original = SoftmaxClassifier._loss
+
+    def loss(self, W, X_b, Y_):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return original(self, W, X_b, Y_)
+
+    monkeypatch.setattr(SoftmaxClassifier, "_loss", loss)
+    model = SoftmaxClassifier(solver="gradient_descent", max_iter=100, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.fit(X, Y)
+    assert model.n_iter_ == len(model.loss_curve_) == 5 and model.score(X, Y) > 0
+
+
+def test_searches_that_never_see_a_finite_loss_raise():
+    for search in (optim.random_search, optim.random_local_search):
+        with pytest.raises(DivergenceError, match="Every loss"):
+            search(lambda W: float("inf"), (2, 2), max_iter=5, verbose=False)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, SoftmaxClassifier, ConvNetClassifier])
+def test_missing_values_in_lists_are_refused(Estimator):
+    rows = [[0.5, None, 0.1, 0.2]] + [[0.1, 0.2, 0.3, 0.4]] * 3
+    with pytest.raises(ValueError, match="X contains NaN"):
+        Estimator(max_iter=2).fit(rows, [0, 1, 0, 1])
+
+
+# --- 5. messages that name the argument ---
+
+NAMED = {
+    "hidden_layer_sizes=None": (lambda: MLPClassifier(None), "hidden_layer_sizes"),
+    "hidden_layer_sizes=(10**30,)": (lambda: MLPClassifier((10**30,)), "hidden_layer_sizes\\[0\\]"),
+    "activation=None": (lambda: MLPClassifier(activation=None), "activation"),
+    "dropout=None": (lambda: MLPClassifier(dropout=None), "dropout"),
+    "conv_layers=None": (lambda: ConvNetClassifier(conv_layers=None), "conv_layers"),
+    "image_shape='abc'": (lambda: ConvNetClassifier(image_shape="abc"), "image_shape"),
+    "padding=1.5": (lambda: ConvNetClassifier(padding=1.5), "padding"),
+    "callbacks=5": (lambda: MLPClassifier(callbacks=5), "callbacks"),
+    "shuffle='False'": (lambda: MLPClassifier(shuffle="False"), "shuffle must be True or False"),
+}
+
+
+@pytest.mark.parametrize("case", NAMED)
+def test_estimator_parameters_are_named(case):
+    make, name = NAMED[case]
+    with pytest.raises((TypeError, ValueError), match=name):
+        make().fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: nn.Dense(0, 3), "in_features"),
+        (lambda: nn.Dense(2.5, 3), "in_features"),
+        (lambda: nn.Conv2D(0, 2, 3), "in_channels"),
+        (lambda: nn.Conv2D(1, 2, 3, stride=2**63), "stride"),
+        (lambda: nn.Conv2D(1, 2, 3, padding=5), "padding"),
+        (lambda: nn.MaxPool2D(0), "kernel_size"),
+        (lambda: nn.Dropout("x"), "p must be"),
+        (lambda: nn.BatchNorm1d(4, eps=-1), "eps"),
+        (lambda: nn.LeakyReLU(negative_slope="x"), "negative_slope"),
+        (lambda: nn.Activation("relux"), "activation"),
+        (lambda: optim.InvScaling(0.1, power_t=-1), "power_t"),
+        (lambda: list(ml.train.minibatches(10, 0)), "batch_size"),
+    ],
+)
+def test_layer_and_function_arguments_are_named(make, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        make()
+
+
+def test_backward_before_forward_says_so():
+    with pytest.raises(AttributeError, match="backward needs a forward pass"):
+        nn.Dense(2, 3).backward(np.ones((1, 3)))
+
+
+# --- 7. resources ---
+
+
+def test_predict_keeps_nothing_for_backward():
+    model = MLPClassifier((256,), max_iter=1, random_state=0).fit(X, Y)
+    big = np.tile(X, (50, 1))  # 10,000 rows: 5 MB in, 20 MB of hidden activations
+    tracemalloc.start()
+    model.predict_proba(big)
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert held < big.nbytes / 10
+    assert not any(name.startswith("_") for layer in model.network_ for name in vars(layer))
+
+
+def test_saved_files_get_the_users_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        MLPClassifier((4,), max_iter=1).fit(X, Y).save(tmp_path / "m.ml")
+        nn.Sequential(nn.Dense(2, 2)).save(tmp_path / "n.ml")
+    finally:
+        os.umask(previous)
+    for name in ("m.ml", "n.ml"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644
+
+
+def test_a_fitted_model_pickles_without_the_last_batch():
+    model = MLPClassifier((16,), max_iter=2, random_state=0).fit(X, Y)
+    weights = sum(p.nbytes for p in model.network_.parameters())
+    assert len(pickle.dumps(model)) < 3 * weights + 20_000
+
+
+# --- 8. reproducibility ---
+
+_FIT_IN_A_NEW_PROCESS = textwrap.dedent(
+    """
+    import sys, warnings
+    import numpy as np
+    import ml
+    from ml import nn
+    warnings.simplefilter("ignore")
+    X, y = ml.datasets.load_digits(images=True)
+    net = nn.Sequential(nn.Conv2D(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Dense(256, 10))
+    model = ml.ConvNetClassifier(network=net, max_iter=2, random_state=0).fit(X[:100] / 16, y[:100])
+    np.save(sys.argv[1], np.concatenate([p.ravel() for p in model.network_.parameters()]))
+    """
+)
+
+
+def test_a_given_network_fits_the_same_in_two_processes(tmp_path):
+    runs = []
+    for i in range(2):
+        path = tmp_path / f"weights{i}.npy"
+        subprocess.run([sys.executable, "-c", _FIT_IN_A_NEW_PROCESS, str(path)], check=True)
+        runs.append(np.load(path))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+# --- MNIST files ---
+
+
+def _idx_header(shape, type_code=0x08):
+    return bytes([0, 0, type_code, len(shape)]) + b"".join(s.to_bytes(4, "big") for s in shape)
+
+
+def test_read_idx_stops_at_the_bytes_its_header_declares(tmp_path):
+    bomb = tmp_path / "bomb-idx3-ubyte.gz"
+    with gzip.open(bomb, "wb") as f:  # a small header, then 200 MB of zeros that compress well
+        f.write(_idx_header((2, 2, 2)))
+        for _ in range(200):
+            f.write(bytes(1 << 20))
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="holds more"):
+        ml.datasets.read_idx(bomb)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 1 << 20  # never inflated beyond what the header declared
+    huge = tmp_path / "huge.gz"
+    with gzip.open(huge, "wb") as f:
+        f.write(_idx_header((60000, 60000, 60000)))
+    with pytest.raises(ValueError, match="more than an IDX file may hold"):
+        ml.datasets.read_idx(huge)
+
+
+def test_read_idx_reads_what_its_header_declares(tmp_path):
+    path = tmp_path / "ok-idx1-ubyte"
+    path.write_bytes(_idx_header((3,)) + bytes([1, 2, 3]))
+    np.testing.assert_array_equal(ml.datasets.read_idx(path), [1, 2, 3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path.write_bytes(_idx_header((4,)) + bytes([1, 2, 3]))
+        with pytest.raises(ValueError, match="holds fewer"):
+            ml.datasets.read_idx(path)
