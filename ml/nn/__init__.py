@@ -26,6 +26,7 @@ from ml.nn.losses import (
     SquaredError,
 )
 from ml.nn.sequential import Sequential
+from ml.nn.trace import LayerTrace, Trace, trace
 
 __all__ = [
     "Activation",
@@ -40,6 +41,7 @@ __all__ = [
     "GlobalAvgPool2D",
     "Identity",
     "Layer",
+    "LayerTrace",
     "LeakyReLU",
     "MaxPool2D",
     "MulticlassHinge",
@@ -51,10 +53,12 @@ __all__ = [
     "Softplus",
     "SquaredError",
     "Tanh",
+    "Trace",
     "activation_layer",
     "build",
     "conv_stack",
     "dense_stack",
     "init",
     "losses",
+    "trace",
 ]

@@ -1,4 +1,5 @@
-"""Figures for everything people would rather look at than read.
+"""The figures of the lecture: data, decision regions, losses, activations, digits, filters,
+feature maps and the training of a network.
 
 Every ``plot_*`` function draws on the Axes it is given (a new one when ``ax`` is None) and
 returns it, so figures compose. ``from ml import plots`` is what the lecture does.
@@ -16,10 +17,8 @@ from matplotlib.colors import ListedColormap, to_hex
 from ml import nn
 from ml.datasets import twospirals
 from ml.functional import get_activation
-from ml.train import Callback
 
 __all__ = [
-    "LiveTrainingPlot",
     "create_discrete_colormap",
     "plot_activations",
     "plot_decision_regions",
@@ -311,39 +310,3 @@ def plot_training(model, *, axes=None):
     loss_ax.set(title="Loss Function", xlabel="Iteration")
     axes[0].figure.suptitle(f"Iteration {len(curve)}")
     return axes
-
-
-class LiveTrainingPlot(Callback):
-    """A callback that redraws :func:`plot_training` every ``every`` epochs while a model trains.
-
-    In a Jupyter notebook the figure is replaced in place (IPython's ``clear_output``); elsewhere
-    it is redrawn on its canvas. Pass it as ``MLPClassifier(callbacks=[LiveTrainingPlot()])``.
-    """
-
-    def __init__(self, every: int = 1):
-        self.every = every
-        self.figure = None
-
-    def on_train_begin(self, model):
-        if self.figure is None:
-            self.figure = plt.figure(
-                figsize=(3 * (len(model.coefs_) + 1), 3.4), layout="constrained"
-            )
-            self._axes = self.figure.subplots(1, len(model.coefs_) + 1)
-
-    def on_epoch_end(self, model, epoch, history):
-        if epoch % self.every == 0:
-            plot_training(model, axes=self._axes)
-            self._show()
-
-    def _show(self):
-        try:
-            from IPython import get_ipython
-            from IPython.display import clear_output, display
-        except ImportError:
-            get_ipython = None
-        if get_ipython is not None and get_ipython() is not None:
-            clear_output(wait=True)
-            display(self.figure)
-        else:
-            self.figure.canvas.draw_idle()
