@@ -206,6 +206,18 @@ plots.plot_decision_regions(linear, X, y, ax=axes[0])
 plots.plot_decision_regions(mlp, X, y, ax=axes[1]);
 """,
     """md:
+## Watching it learn: `plots.LiveTrainingPlot`
+
+The lecture's "Iteration N" figure, redrawn while the network trains: the decision regions, each
+layer's weights as an image, and the loss curve. In a notebook the figure is replaced in place
+every `every` epochs; after training, the last frame stays.""",
+    """
+live = plots.LiveTrainingPlot(every=100, X=X, y=y)
+ml.MLPClassifier((64, 64, 64), max_iter=600, random_state=0, callbacks=[live]).fit(X, y)
+plt.close(live.figure)
+print("frames drawn:", live.frames)
+""",
+    """md:
 ## One forward and one backward pass, layer by layer: `ml.nn.trace`
 
 A layer's `forward` keeps what its `backward` needs. `backward(dout)` receives `dL/d(output)`
