@@ -58,3 +58,15 @@ def check_float_array(name: str, value, shape: tuple | None = None):
     if not np.isfinite(value).all():
         raise ValueError(f"{name} holds NaN or infinite values.")
     return value
+
+
+def check_float_dtype(name: str, dtype):
+    """``dtype`` as a NumPy dtype if it is float32 or float64 (the dtypes we compute in)."""
+    import numpy as np
+
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        pass
+    check_option(name, getattr(dtype, "name", dtype), ("float32", "float64"))
+    return dtype

@@ -30,10 +30,16 @@ def array_namespace(*arrays):
     return array_api_compat.array_namespace(*arrays) if arrays else numpy_namespace
 
 
-def as_array(x):
-    """Return ``(xp, x)``: the namespace of ``x`` and ``x`` as an array of it (lists -> NumPy)."""
+def as_array(x, name: str = "x"):
+    """Return ``(xp, x)``: the namespace of ``x`` and ``x`` as an array of it (lists -> NumPy).
+
+    Raises ``TypeError`` naming ``name`` when a NumPy ``x`` does not hold numbers.
+    """
     xp = array_namespace(x)
-    return xp, xp.asarray(x)
+    x = xp.asarray(x)
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers; got dtype {x.dtype}.")
+    return xp, x
 
 
 def to_numpy(x) -> np.ndarray:

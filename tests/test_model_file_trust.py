@@ -122,6 +122,14 @@ ATTACKS = {
         None,
         "unknown estimator class 'BaseMLP'",
     ),
+    "feature names of the wrong length": (
+        _mlp,
+        lambda d: d["fitted"].update(
+            feature_names_in_={"__array__": "feature_names_in_", "object": True}
+        ),
+        {"feature_names_in_": np.array(["a", "b"])},
+        "feature_names_in_ must name",
+    ),
     "a SaveMixin": (_mlp, lambda d: d.update({"class": "SaveMixin"}), None, "unknown estimator"),
     "a number too large for any type": (
         _mlp,

@@ -15,7 +15,15 @@ import numpy as np
 import pytest
 
 import ml
-from ml import ConvNetClassifier, DivergenceError, MLPClassifier, SoftmaxClassifier, nn, optim
+from ml import (
+    ConvNetClassifier,
+    DivergenceError,
+    MLPClassifier,
+    SoftmaxClassifier,
+    nn,
+    optim,
+    plots,
+)
 from ml.train import Callback
 
 X, Y = ml.datasets.load_digits()
@@ -260,3 +268,31 @@ def test_read_idx_reads_what_its_header_declares(tmp_path):
         path.write_bytes(_idx_header((4,)) + bytes([1, 2, 3]))
         with pytest.raises(ValueError, match="holds fewer"):
             ml.datasets.read_idx(path)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: nn.Dense(3, 3, dtype="int32"), "dtype"),
+        (lambda: nn.BatchNorm1d(3, dtype=np.int64), "dtype"),
+        (lambda: ml.softmax(np.array([["a", "b"]])), "logits must be an array of numbers"),
+        (lambda: plots.plot_network(nn.Sequential(nn.Dense(2, 2)), max_units=0), "max_units"),
+        (lambda: plots.plot_loss_curves(["x"]), "curves"),
+        (lambda: nn.trace(nn.Sequential(nn.Dense(2, 2)), np.zeros((3, 2)), [0, 1]), "x and y"),
+    ],
+)
+def test_more_arguments_are_named(make, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        make()
+
+
+def test_figures_of_the_command_line_get_the_users_permissions(tmp_path):
+    from ml.cli import main
+
+    previous = os.umask(0o022)
+    try:
+        assert main(["train", "--data", "xor", "--max-iter", "2", "--out", str(tmp_path)]) == 0
+    finally:
+        os.umask(previous)
+    figures = list(tmp_path.glob("*.png"))
+    assert figures and all(stat.S_IMODE(os.stat(f).st_mode) == 0o644 for f in figures)

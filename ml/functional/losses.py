@@ -53,7 +53,7 @@ def softmax(logits):
     Each row is shifted by its maximum first, ``exp(f - max f)``: the result is the same, and the
     largest exponent is ``exp(0) = 1``, so nothing overflows.
     """
-    xp, f = _as_array(logits)
+    xp, f = _as_array(logits, "logits")
     exp_f = xp.exp(f - xp.max(f, axis=-1, keepdims=True))
     return exp_f / xp.sum(exp_f, axis=-1, keepdims=True)
 
@@ -63,7 +63,7 @@ def log_softmax(logits):
 
     Finite for any finite logits (no log(0)), so it is the safe way to a cross-entropy.
     """
-    xp, f = _as_array(logits)
+    xp, f = _as_array(logits, "logits")
     shifted = f - xp.max(f, axis=-1, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
 
@@ -226,7 +226,7 @@ def one_hot(labels, n_classes: int | None = None, *, dtype=None):
     -------
     Y : array of shape (n_labels, n_classes)
     """
-    xp, labels = _as_array(labels)
+    xp, labels = _as_array(labels, "labels")
     if labels.ndim != 1 or not xp.isdtype(labels.dtype, "integral"):
         raise ValueError(
             f"labels must be a 1-d array of integers; got shape {tuple(labels.shape)} "

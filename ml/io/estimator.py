@@ -140,6 +140,7 @@ def _estimator_from(description: dict, arrays: dict, cls: type):
         if description["format_version"] == 1 and "history_" in fitted:
             fitted = _network_state_from_version_1(fitted)
         model._restore_fitted_state(fitted, arrays)
+        _check_feature_names(model)
         model._check_fitted_state()
     return model
 
@@ -177,3 +178,17 @@ def _network_state_from_version_1(fitted: dict) -> dict:
 
 def _is_fitted(model) -> bool:
     return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
+
+
+def _check_feature_names(model) -> None:
+    """``feature_names_in_``, when a file holds it, names each of the ``n_features_in_``."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return
+    if not (
+        isinstance(names, np.ndarray)
+        and names.ndim == 1
+        and names.dtype.kind in "OU"
+        and len(names) == getattr(model, "n_features_in_", -1)
+    ):
+        raise InvalidModelFile("feature_names_in_ must name each of the n_features_in_ features.")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ml._validation import check_float_dtype
 from ml.backend import check_random_state
 
 __all__ = [
@@ -125,6 +126,7 @@ def weights_and_bias(shape, init, bias_init, random_state, dtype):
     )
     if not callable(init) and init not in INITIALIZERS:
         raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
+    dtype = check_float_dtype("dtype", dtype)
     W = (init if callable(init) else INITIALIZERS[init])(shape, rng)
     n_outputs = shape[1] if len(shape) == 2 else shape[0]
     b = np.zeros(n_outputs) if bias_init == "zeros" else bias_init(shape, rng)

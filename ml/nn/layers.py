@@ -11,7 +11,7 @@ import abc
 
 import numpy as np
 
-from ml._validation import check_number
+from ml._validation import check_float_dtype, check_number
 from ml.backend import check_random_state
 from ml.functional import activations as A
 from ml.nn.init import weights_and_bias
@@ -316,6 +316,7 @@ class _BatchNorm(Layer):
         check_number("num_features", num_features, integer=True, low=1, high=MAX_FEATURES)
         check_number("momentum", momentum, low=0, high=1)
         check_number("eps", eps, low=0, low_inclusive=False, high=1)
+        dtype = check_float_dtype("dtype", dtype)
         self.num_features, self.momentum, self.eps = num_features, momentum, eps
         self.params = {"gamma": np.ones(num_features, dtype), "beta": np.zeros(num_features, dtype)}
         self.running_mean = np.zeros(num_features, dtype)

@@ -78,13 +78,14 @@ def trace(network, x, y, loss: Loss | None = None) -> Trace:
     the network's outputs) or target values (any other ``loss``, or float ``y``, which defaults
     to the squared error). The network's parameters are not changed; their gradients are.
     """
-    x = np.asarray(x)
+    x, y = np.asarray(x), np.asarray(y)
+    if len(y) != len(x):
+        raise ValueError(f"x and y must hold as many samples; got {len(x)} and {len(y)}.")
     steps, value = [], x
     for layer in network.all_layers():
         output = layer.forward(value, training=True)
         steps.append(LayerTrace(repr(layer), value, output))
         value = output
-    y = np.asarray(y)
     if loss is None:
         loss = SoftmaxCrossEntropy() if y.dtype.kind in "iub" else SquaredError()
     if isinstance(loss, SoftmaxCrossEntropy) and y.ndim == 1:

@@ -137,7 +137,11 @@ def plot_loss_curves(
     ax = _axes(ax)
     named = curves.items() if isinstance(curves, Mapping) else [(None, curves)]
     for label, losses in named:
-        ax.plot(np.asarray(losses, dtype=float), marker, label=label, markersize=3)
+        try:
+            losses = np.asarray(losses, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"curves must hold sequences of numbers: {error}") from None
+        ax.plot(losses, marker, label=label, markersize=3)
     if isinstance(curves, Mapping):
         ax.legend()
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)

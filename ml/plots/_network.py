@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ml import nn
+from ml._validation import check_number
 
 __all__ = ["plot_backprop", "plot_network"]
 
@@ -55,6 +56,7 @@ def plot_network(model_or_net, *, X=None, ax=None, max_units: int = 12, maps: bo
     -------
     ax : Axes
     """
+    check_number("max_units", max_units, integer=True, low=2)
     dense, layers = _dense_layers(model_or_net)
     ax = plt.subplots(figsize=(2.2 * (len(dense) + 1), 4.5))[1] if ax is None else ax
     widths = [dense[0].in_features, *[layer.out_features for layer in dense]]
