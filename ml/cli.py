@@ -247,7 +247,7 @@ def _demo_digits(X, y, out, seed, verbose):
 def _demo_cnn(X, y, out, seed, verbose):
     print("\nDigits as 8x8 images: a CNN against an MLP of about as many weights, then the test")
     print("images shifted by a few pixels (training saw them in place):")
-    images = X.reshape(-1, 8, 8) / 16
+    images = (X.reshape(-1, 8, 8) / 16).astype(np.float32)  # float32 images train in float32
     cnn, images_test, y_test = _fit_and_score(
         ConvNetClassifier(random_state=seed, verbose=verbose), images, y, seed
     )
