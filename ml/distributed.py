@@ -82,8 +82,12 @@ class Incremental(MetaEstimatorMixin, BaseEstimator):
         self.shuffle_blocks = shuffle_blocks
         self.random_state = random_state
 
-    def fit(self, X, y, classes=None, **fit_params):
-        """Train a clone of ``estimator`` on the blocks of ``(X, y)``, ``epochs`` times."""
+    def fit(self, X, y, classes=None, sample_weight=None):
+        """Train a clone of ``estimator`` on the blocks of ``(X, y)``, ``epochs`` times.
+
+        ``classes`` (a classifier's labels) is found in one pass over ``y`` when not given;
+        ``sample_weight`` is a Dask array with the same blocks of rows, or None.
+        """
         import dask
         import dask.array as da
 
@@ -92,24 +96,30 @@ class Incremental(MetaEstimatorMixin, BaseEstimator):
             raise TypeError(
                 f"estimator must have partial_fit; {type(self.estimator).__name__} has not."
             )
-        X, y = _blocks_of_rows(X, "X"), _blocks_of_rows(y, "y")
-        if X.chunks[0] != y.chunks[0]:
-            raise ValueError(
-                f"X and y must be split into the same blocks of rows; got {X.chunks[0]} and "
-                f"{y.chunks[0]}. Rechunk one like the other."
-            )
+        blocks = {"X": _blocks_of_rows(X, "X"), "y": _blocks_of_rows(y, "y")}
+        if sample_weight is not None:
+            blocks["sample_weight"] = _blocks_of_rows(sample_weight, "sample_weight")
+        for name, data in blocks.items():
+            if data.chunks[0] != blocks["X"].chunks[0]:
+                raise ValueError(
+                    f"X and {name} must be split into the same blocks of rows; got "
+                    f"{blocks['X'].chunks[0]} and {data.chunks[0]}. Rechunk one like the other."
+                )
         self.estimator_ = clone(self.estimator)
+        options = {}
         if is_classifier(self.estimator_):
             if classes is None:
-                classes = da.unique(y).compute()  # one pass over y, block by block
-            fit_params["classes"] = np.asarray(classes)
+                classes = da.unique(blocks["y"]).compute()  # one pass over y, block by block
+            options["classes"] = np.asarray(classes)
         rng = check_random_state(self.random_state)
-        n_blocks = X.numblocks[0]
+        n_blocks = blocks["X"].numblocks[0]
         for _ in range(self.epochs):
             order = rng.permutation(n_blocks) if self.shuffle_blocks else range(n_blocks)
             for i in order:
-                X_block, y_block = dask.compute(X.blocks[i], y.blocks[i])
-                self.estimator_.partial_fit(X_block, y_block, **fit_params)
+                computed = dask.compute(*(data.blocks[i] for data in blocks.values()))
+                block = dict(zip(blocks, computed, strict=True))  # one block of each, together
+                X_block, y_block = block.pop("X"), block.pop("y")
+                self.estimator_.partial_fit(X_block, y_block, **block, **options)
         if is_classifier(self.estimator_):
             self.classes_ = self.estimator_.classes_
         return self

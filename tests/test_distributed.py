@@ -120,6 +120,22 @@ def test_incremental_predicts_block_by_block():
     assert r2 == pytest.approx(regressor.estimator_.score(X_DIGITS, targets), rel=1e-9)
 
 
+def test_incremental_passes_the_sample_weights_of_each_block():
+    X, y = _blocks(X_DIGITS, Y_DIGITS, 300)
+    weight = np.where(Y_DIGITS < 5, 0.0, 1.0)
+    model = Incremental(ml.MLPClassifier((16,), random_state=0), shuffle_blocks=False)
+    model.fit(X, y, sample_weight=da.from_array(weight, chunks=300))
+    by_hand = ml.MLPClassifier((16,), random_state=0)
+    for start in range(0, len(X_DIGITS), 300):
+        rows = slice(start, start + 300)
+        by_hand.partial_fit(
+            X_DIGITS[rows], Y_DIGITS[rows], classes=np.arange(10), sample_weight=weight[rows]
+        )
+    np.testing.assert_array_equal(model.estimator_.coefs_[0], by_hand.coefs_[0])
+    with pytest.raises(ValueError, match="X and sample_weight must be split"):
+        model.fit(X, y, sample_weight=da.from_array(weight, chunks=200))
+
+
 def test_incremental_takes_dask_dataframes():
     dd = pytest.importorskip("dask.dataframe")
     pd = pytest.importorskip("pandas")
@@ -157,7 +173,7 @@ def test_incremental_refuses_what_it_cannot_train():
     X, y = _blocks(X_DIGITS, Y_DIGITS, 300)
     with pytest.raises(TypeError, match="must be a Dask array"):
         Incremental(ml.MLPClassifier()).fit(X_DIGITS, Y_DIGITS)
-    with pytest.raises(ValueError, match="same blocks of rows"):
+    with pytest.raises(ValueError, match="X and y must be split into the same blocks"):
         Incremental(ml.MLPClassifier()).fit(X, da.from_array(Y_DIGITS, chunks=200))
     with pytest.raises(TypeError, match="partial_fit"):
         Incremental(ml.MLPClassifier(solver="lbfgs")).fit(X, y)
