@@ -37,6 +37,15 @@ def check_number(
     return value
 
 
+def check_boolean(name: str, value):
+    """Return ``value`` if it is True or False; strings such as "False" are refused."""
+    import numpy as np
+
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def check_option(name: str, value, options):
     """Return ``value`` if it is one of ``options``; otherwise a ValueError that lists them."""
     if not isinstance(value, str) or value not in options:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import sklearn.datasets
 
-from ml._validation import check_number
+from ml._validation import check_boolean, check_number
 from ml.backend import check_random_state, sklearn_seed
 
 __all__ = [
@@ -109,6 +109,7 @@ def load_digits(*, images: bool = False):
 
     Returns ``X`` of shape (1797, 64), or (1797, 8, 8) with ``images=True``, and labels 0..9.
     """
+    check_boolean("images", images)
     digits = sklearn.datasets.load_digits()
     return (digits.images if images else digits.data), digits.target
 
@@ -122,6 +123,11 @@ def shift_images(images, max_shift: int = 2, random_state=None):
     """
     check_number("max_shift", max_shift, integer=True, low=0)
     images = np.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(
+            f"images must have shape (n, h, w) or (n, c, h, w); got {images.shape}. Reshape rows "
+            "of pixels first, e.g. images.reshape(-1, 8, 8)."
+        )
     rng = check_random_state(random_state)
     shifted = np.zeros_like(images)
     height, width = images.shape[-2:]

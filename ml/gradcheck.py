@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ml._validation import check_number
+
 __all__ = ["check_gradient", "numerical_gradient"]
 
 
@@ -29,6 +31,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, *, eps: float = 1e-6
     -------
     grad : ndarray of the same shape as ``x``
     """
+    check_number("eps", eps, low=0, low_inclusive=False)
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):

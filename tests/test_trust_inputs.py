@@ -279,11 +279,28 @@ def test_read_idx_reads_what_its_header_declares(tmp_path):
         (lambda: plots.plot_network(nn.Sequential(nn.Dense(2, 2)), max_units=0), "max_units"),
         (lambda: plots.plot_loss_curves(["x"]), "curves"),
         (lambda: nn.trace(nn.Sequential(nn.Dense(2, 2)), np.zeros((3, 2)), [0, 1]), "x and y"),
+        (lambda: ml.datasets.load_digits(images="yes"), "images must be True or False"),
+        (lambda: ml.datasets.shift_images(np.zeros((4, 64)), 1), "images must have shape"),
+        (lambda: ml.numerical_gradient(lambda w: 0.0, np.zeros(3), eps=0), "eps"),
+        (lambda: nn.Sequential(nn.Dense(2, 2)).summary("x"), "input_shape"),
+        (lambda: plots.plot_digits(np.zeros((2, 64)), n_cols=0), "n_cols"),
+        (lambda: plots.plot_training(MLPClassifier()), "not fitted"),
     ],
 )
 def test_more_arguments_are_named(make, name):
     with pytest.raises((TypeError, ValueError), match=name):
         make()
+
+
+def test_plot_arguments_of_a_fitted_model_are_named():
+    model = MLPClassifier((4,), max_iter=2).fit(X[:, :2], Y)
+    with pytest.raises(ValueError, match="resolution"):
+        plots.plot_decision_regions(model, X[:, :2], Y, resolution=0)
+    cnn = ConvNetClassifier(((2, 3),), max_iter=1).fit(X.reshape(-1, 8, 8)[:20], Y[:20])
+    with pytest.raises(ValueError, match="layer must be"):
+        plots.plot_filters(cnn, layer=5)
+    with pytest.raises(ValueError, match="image must have shape"):
+        plots.plot_feature_maps(cnn, np.zeros((3, 3)))
 
 
 def test_figures_of_the_command_line_get_the_users_permissions(tmp_path):

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ml._validation import check_number, check_option
+from ml._validation import check_boolean, check_number, check_option
 from ml.functional import ACTIVATIONS
 from ml.optim import SCHEDULES
 
@@ -36,8 +36,7 @@ def option(*options):
 
 def boolean(name, value):
     """True or False; strings such as "False" are refused, not read as true."""
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    check_boolean(name, value)
 
 
 def verbose(name, value):

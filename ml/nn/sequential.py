@@ -128,6 +128,10 @@ class Sequential(Layer):
         ``(1, 8, 8)``. The shapes come from passing a batch of two zero samples through the
         network in inference mode.
         """
+        if not isinstance(input_shape, tuple | list) or not all(
+            isinstance(size, int) and size >= 1 for size in input_shape
+        ):
+            raise ValueError(f"input_shape must be a tuple of positive ints; got {input_shape!r}.")
         x = np.zeros((2, *input_shape), dtype=dtype)
         rows, total = [], 0
         for i, layer in enumerate(self.layers):

@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap, to_hex
+from sklearn.utils.validation import check_is_fitted
 
 from ml import nn
+from ml._validation import check_number
 from ml.datasets import twospirals
 from ml.functional import get_activation
 
@@ -100,6 +102,7 @@ def plot_decision_regions(model, X, y=None, *, ax=None, resolution: int = 200, m
     margin : float
         Space around the data, in the data's units.
     """
+    check_number("resolution", resolution, integer=True, low=2)
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n_samples, 2) to be drawn; got {X.shape}.")
@@ -171,6 +174,7 @@ def plot_digits(images, labels=None, *, predictions=None, ax=None, n_cols: int =
     With ``predictions`` each caption shows the prediction, green where it equals the label and
     red where it does not.
     """
+    check_number("n_cols", n_cols, integer=True, low=1)
     images = np.asarray(images, dtype=float)
     if images.ndim == 2:
         side = int(round(np.sqrt(images.shape[1])))
@@ -222,6 +226,8 @@ def plot_filters(model, *, layer: int = 0, ax=None, n_cols: int = 8):
     else one row per output channel with a kernel per input channel.
     """
     _, convs = _conv_layers(model)
+    if convs:
+        check_number("layer", layer, integer=True, low=0, high=len(convs) - 1)
     if not convs:
         raise ValueError("model has no Conv2D layer to show; fit a ConvNetClassifier first.")
     W = np.asarray(convs[layer].params["W"], dtype=float)
@@ -250,6 +256,12 @@ def plot_feature_maps(model, image, *, axes=None, max_channels: int = 16):
     layers, _ = _conv_layers(model)
     x = np.asarray(image, dtype=layers[0].params["W"].dtype if layers else float)
     x = x[None, None] if x.ndim == 2 else x[None]
+    expected = getattr(model, "image_shape_", None)
+    if x.ndim != 4 or (expected is not None and x.shape[1:] != tuple(expected)):
+        raise ValueError(
+            f"image must have shape (h, w) or (c, h, w) of the model's images {expected}; "
+            f"got {np.shape(image)}."
+        )
     maps = [("input", x[0])]
     for layer in layers:
         x = layer.forward(x, training=False)
@@ -289,6 +301,7 @@ def plot_training(model, *, axes=None):
     -------
     axes : ndarray of Axes
     """
+    check_is_fitted(model, "coefs_")
     n_layers = len(model.coefs_)
     if axes is None:
         _, axes = plt.subplots(
