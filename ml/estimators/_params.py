@@ -34,11 +34,6 @@ def option(*options):
     return lambda name, value: check_option(name, value, options)
 
 
-def boolean(name, value):
-    """True or False; strings such as "False" are refused, not read as true."""
-    check_boolean(name, value)
-
-
 def verbose(name, value):
     """True, False or a non-negative int (scikit-learn's verbosity levels)."""
     if not isinstance(value, bool | np.bool_):
@@ -112,14 +107,14 @@ RULES = {
     "learning_rate_init": number(low=0, low_inclusive=False),
     "power_t": number(low=0),
     "max_iter": number(integer=True, low=1),
-    "shuffle": boolean,
+    "shuffle": check_boolean,
     "random_state": random_state,
     "tol": number(low=0),
     "verbose": verbose,
-    "warm_start": boolean,
+    "warm_start": check_boolean,
     "momentum": number(low=0, high=1),
-    "nesterovs_momentum": boolean,
-    "early_stopping": boolean,
+    "nesterovs_momentum": check_boolean,
+    "early_stopping": check_boolean,
     "validation_fraction": number(low=0, high=1, high_inclusive=False),
     "beta_1": number(low=0, high=1, high_inclusive=False),
     "beta_2": number(low=0, high=1, high_inclusive=False),
@@ -127,7 +122,7 @@ RULES = {
     "n_iter_no_change": number(integer=True, low=1, words=(np.inf,)),
     "max_fun": number(integer=True, low=1),
     "dropout": per_layer(number(low=0, high=1, high_inclusive=False)),
-    "batch_norm": boolean,
+    "batch_norm": check_boolean,
     "callbacks": callbacks,
     "dtype": dtype,
     "class_weight": class_weight,

@@ -168,12 +168,6 @@ class Conv2D(Layer):
         W, b = weights_and_bias(shape, init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
 
-    def reset_parameters(self, random_state=None, init="glorot_uniform", bias_init="zeros"):
-        shape, dtype = self.params["W"].shape, self.params["W"].dtype
-        self.params["W"][...], self.params["b"][...] = weights_and_bias(
-            shape, init, bias_init, random_state, dtype
-        )
-
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
         # channels last, so that each window row is made of contiguous runs of C values

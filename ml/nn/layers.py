@@ -66,10 +66,15 @@ class Layer(abc.ABC):
         state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
         return {**state, "grads": {}}
 
-    def reset_parameters(self, random_state=None, **init) -> None:
-        """Draw the parameters anew (Dense and Conv2D take ``init`` and ``bias_init``, as their
-        constructors do); layers without parameters have nothing to do."""
-        return None
+    def reset_parameters(self, random_state=None, init="glorot_uniform", bias_init="zeros"):
+        """Draw the weights ``W`` and biases ``b`` anew from ``random_state``, with ``init`` and
+        ``bias_init`` as the constructors of Dense and Conv2D take them; layers without
+        parameters have nothing to do."""
+        if "W" in self.params:
+            W = self.params["W"]
+            self.params["W"][...], self.params["b"][...] = weights_and_bias(
+                W.shape, init, bias_init, random_state, W.dtype
+            )
 
     def forget(self) -> None:
         """Drop what the last forward pass kept for backward (after inference, say)."""
@@ -150,12 +155,6 @@ class Dense(Layer):
         W, b = weights_and_bias((in_features, out_features), init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
         self.in_features, self.out_features = in_features, out_features
-
-    def reset_parameters(self, random_state=None, init="glorot_uniform", bias_init="zeros"):
-        shape, dtype = self.params["W"].shape, self.params["W"].dtype
-        self.params["W"][...], self.params["b"][...] = weights_and_bias(
-            shape, init, bias_init, random_state, dtype
-        )
 
     def forward(self, x, training: bool = False):
         if x.ndim != 2 or x.shape[1] != self.in_features:
@@ -322,7 +321,7 @@ class _BatchNorm(Layer):
         self.running_mean = np.zeros(num_features, dtype)
         self.running_var = np.ones(num_features, dtype)
 
-    def reset_parameters(self, random_state=None, **init) -> None:
+    def reset_parameters(self, random_state=None, init=None, bias_init=None) -> None:
         """``gamma = 1``, ``beta = 0`` and fresh running statistics."""
         self.params["gamma"][...], self.params["beta"][...] = 1, 0
         self.running_mean[...], self.running_var[...] = 0, 1
