@@ -7,20 +7,32 @@ NumPy stays the default and the fastest path on the CPU.
 
 from __future__ import annotations
 
+import importlib
 import numbers
 
 import array_api_compat
 import array_api_compat.numpy as numpy_namespace
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
     "array_namespace",
     "as_array",
     "check_random_state",
+    "copy",
+    "device",
+    "is_numpy",
     "legacy_random_state",
+    "move",
+    "numpy_dtype",
+    "permutation",
+    "random_uniform",
+    "resolve_device",
     "sklearn_seed",
     "take_rows",
     "to_numpy",
+    "windows",
+    "zeros",
 ]
 
 
@@ -42,6 +54,36 @@ def as_array(x, name: str = "x"):
     return xp, x
 
 
+def device(x):
+    """The device ``x`` lives on (``"cpu"`` for NumPy)."""
+    return array_api_compat.device(x)
+
+
+def is_numpy(xp) -> bool:
+    """Whether ``xp`` is NumPy's namespace (where the NumPy fast paths apply)."""
+    return array_api_compat.is_numpy_namespace(xp)
+
+
+def numpy_dtype(dtype) -> np.dtype:
+    """The NumPy dtype of the same name as ``dtype`` of any library (``torch.float32`` ->
+    ``float32``)."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        return np.dtype(str(dtype).rsplit(".", 1)[-1])
+
+
+def zeros(shape, like, fill=0.0):
+    """An array of ``shape`` filled with ``fill``, of the namespace, dtype and device of ``like``."""
+    xp = array_namespace(like)
+    return xp.full(tuple(shape), fill, dtype=like.dtype, device=device(like))
+
+
+def copy(x):
+    """A copy of the array ``x``, in its own namespace and on its own device."""
+    return x.copy() if isinstance(x, np.ndarray) else array_namespace(x).asarray(x, copy=True)
+
+
 def to_numpy(x) -> np.ndarray:
     """Copy ``x`` from any array library (and any device) into a NumPy array."""
     if isinstance(x, np.ndarray):
@@ -51,6 +93,72 @@ def to_numpy(x) -> np.ndarray:
     if array_api_compat.is_cupy_array(x):
         return x.get()
     return np.asarray(x)
+
+
+def move(x, xp, device=None):
+    """``x`` (an array of any library, or a list) as an array of the namespace ``xp`` on
+    ``device``; returned as it is when it is there already."""
+    if is_numpy(xp):
+        return to_numpy(x)
+    if array_api_compat.is_torch_namespace(xp):
+        if not array_api_compat.is_torch_array(x):
+            x = xp.asarray(np.ascontiguousarray(to_numpy(x)))
+        return x.to(device) if device is not None else x
+    if array_namespace(x) is xp and (device is None or array_api_compat.device(x) == device):
+        return x
+    return xp.asarray(to_numpy(x), device=device)
+
+
+def resolve_device(device, X):
+    """``(xp, device)``, where an estimator computes for its ``device`` parameter and input ``X``.
+
+    None computes where X lives. ``"cpu"`` computes on the CPU in X's library (NumPy for NumPy
+    and CuPy input). ``"cuda"``, ``"cuda:1"`` or ``"mps"`` take PyTorch, or CuPy for CUDA where
+    PyTorch cannot; a ``torch.device`` takes PyTorch on it. A device that is not there, or a
+    library that is not installed, raises ``ValueError`` naming what to install or change.
+    """
+    xp = array_namespace(X)
+    if device is None:
+        return xp, None if is_numpy(xp) else array_api_compat.device(X)
+    kind = getattr(device, "type", device)  # a torch.device has a .type
+    if not isinstance(kind, str):
+        raise ValueError(f"device must be None, a string or a torch.device; got {device!r}.")
+    if device == "cpu":
+        if array_api_compat.is_torch_namespace(xp):
+            return xp, "cpu"
+        return (numpy_namespace, None) if array_api_compat.is_cupy_namespace(xp) else (xp, None)
+    problems = []
+    torch, cupy = _library("torch"), _library("cupy")
+    if torch is not None:
+        try:
+            place = torch.device(device)
+            torch.empty(0, device=place)
+            return array_namespace(torch.empty(0)), place
+        except (RuntimeError, AssertionError) as error:
+            problems.append(f"PyTorch: {str(error).splitlines()[0]}")
+    if cupy is not None and kind.startswith("cuda"):
+        try:
+            place = cupy.cuda.Device(int(kind.partition(":")[2] or 0))
+            place.compute_capability  # noqa: B018 -- raises where there is no such GPU
+            return array_namespace(cupy.empty(0)), place
+        except (ValueError, cupy.cuda.runtime.CUDARuntimeError) as error:
+            problems.append(f"CuPy: {str(error).splitlines()[0]}")
+    if not problems:
+        raise ValueError(
+            f"device={device!r} needs PyTorch (pip install torch, a build for your GPU) or, for "
+            "CUDA, CuPy (pip install cupy-cuda12x); neither is installed."
+        )
+    raise ValueError(
+        f"device={device!r} is not available here ({'; '.join(problems)}). Use device=None or "
+        "'cpu', or install a build of PyTorch (or CuPy) for that device."
+    )
+
+
+def _library(name):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
 
 
 def check_random_state(random_state) -> np.random.Generator:
@@ -101,7 +209,89 @@ def sklearn_seed(random_state) -> int | None:
 
 
 def take_rows(x, index):
-    """The rows ``index`` of ``x`` (an array or a SciPy sparse matrix) as a dense array: a sparse
-    matrix is made dense for those rows only."""
-    rows = x[index]
-    return rows.toarray() if hasattr(rows, "toarray") else rows
+    """The rows ``index`` (a slice, or an integer array of x's namespace) of ``x`` (an array or
+    a SciPy sparse matrix) as a dense array: a sparse matrix is made dense for those rows only."""
+    if isinstance(index, slice) or isinstance(x, np.ndarray) or hasattr(x, "toarray"):
+        rows = x[index]
+        return rows.toarray() if hasattr(rows, "toarray") else rows
+    return array_namespace(x).take(x, index, axis=0)
+
+
+# --- random numbers on the arrays' own device -----------------------------------------------------
+
+
+def _seed(rng) -> int:
+    """The next seed for a device generator, drawn from the NumPy Generator ``rng``."""
+    return int(rng.integers(2**63))
+
+
+def random_uniform(rng, shape, like):
+    """Uniform numbers in [0, 1) of ``shape``, drawn on the device of ``like`` in its dtype.
+
+    ``rng`` (a NumPy Generator) is the one source: NumPy draws from it directly; for PyTorch and
+    CuPy it seeds a generator on the device, so the numbers never cross from the host.
+    """
+    xp, shape = array_namespace(like), tuple(shape)
+    if is_numpy(xp):
+        return rng.random(shape, dtype=like.dtype)
+    if array_api_compat.is_torch_array(like):
+        generator = _torch_generator(rng, like.device)
+        return xp.rand(shape, generator=generator, device=like.device, dtype=like.dtype)
+    if array_api_compat.is_cupy_array(like):
+        with like.device:
+            return _library("cupy").random.default_rng(_seed(rng)).random(shape, like.dtype)
+    return xp.asarray(rng.random(shape), dtype=like.dtype)
+
+
+def permutation(rng, n: int, like):
+    """A random permutation of ``range(n)`` as an index array on the device of ``like``."""
+    xp = array_namespace(like)
+    if is_numpy(xp):
+        return rng.permutation(n)
+    if array_api_compat.is_torch_array(like):
+        return xp.randperm(n, generator=_torch_generator(rng, like.device), device=like.device)
+    if array_api_compat.is_cupy_array(like):
+        with like.device:
+            return _library("cupy").random.default_rng(_seed(rng)).permutation(n)
+    return xp.asarray(rng.permutation(n), device=array_api_compat.device(like))
+
+
+def _torch_generator(rng, place):
+    torch = _library("torch")
+    return torch.Generator(device=place).manual_seed(_seed(rng))
+
+
+# --- NumPy fast paths with a portable fallback ----------------------------------------------------
+
+
+def windows(x, kernel, stride, *, channels_last=False):
+    """Every kernel-sized window of the 4-D ``x``: of shape (N, C, OH, OW, KH, KW) for NCHW input,
+    or (N, OH, OW, KH, KW, C) for NHWC input with ``channels_last``.
+
+    NumPy gets a strided view (no copy); other libraries stack one strided slice per kernel offset.
+    """
+    (kh, kw), (sh, sw) = kernel, stride
+    h, w = x.shape[1:3] if channels_last else x.shape[2:4]
+    out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"a {kh}x{kw} window does not fit in the padded input of size {h}x{w}; use a "
+            "smaller kernel or more padding."
+        )
+    if isinstance(x, np.ndarray):
+        s = x.strides
+        if channels_last:
+            shape = (x.shape[0], out_h, out_w, kh, kw, x.shape[3])
+            strides = (s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3])
+        else:
+            shape = (*x.shape[:2], out_h, out_w, kh, kw)
+            strides = (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3])
+        return as_strided(x, shape=shape, strides=strides, writeable=False)
+    xp = array_namespace(x)
+    rows = [slice(i, i + sh * (out_h - 1) + 1, sh) for i in range(kh)]
+    cols = [slice(j, j + sw * (out_w - 1) + 1, sw) for j in range(kw)]
+    if channels_last:
+        parts = [x[:, r, c, :] for r in rows for c in cols]
+        return xp.reshape(xp.stack(parts, axis=3), (x.shape[0], out_h, out_w, kh, kw, x.shape[3]))
+    parts = [x[:, :, r, c] for r in rows for c in cols]
+    return xp.reshape(xp.stack(parts, axis=-1), (*x.shape[:2], out_h, out_w, kh, kw))

@@ -18,7 +18,7 @@ import numpy as np
 from ml._errors import DivergenceError
 from ml._progress import progress
 from ml._validation import check_number, check_option
-from ml.backend import check_random_state, take_rows
+from ml.backend import check_random_state, copy, permutation, take_rows
 
 __all__ = ["Callback", "History", "as_callbacks", "minibatches", "train"]
 
@@ -121,13 +121,18 @@ class History:
         return improved
 
 
-def minibatches(n_samples: int, batch_size: int, rng=None) -> Iterator[np.ndarray]:
-    """Yield index arrays that cover ``range(n_samples)`` once, ``batch_size`` at a time.
+def minibatches(n_samples: int, batch_size: int, rng=None, like=None) -> Iterator:
+    """Yield indices that cover ``range(n_samples)`` once, ``batch_size`` at a time.
 
-    The order is a fresh permutation from ``rng`` when it is given, else ``0, 1, 2, ...``.
+    The order is a fresh permutation from ``rng`` when it is given (an index array on the device
+    of the array ``like``, NumPy's by default), else ``0, 1, 2, ...`` (slices).
     """
     check_number("batch_size", batch_size, integer=True, low=1)
-    order = np.arange(n_samples) if rng is None else rng.permutation(n_samples)
+    if rng is None:
+        for start in range(0, n_samples, batch_size):
+            yield slice(start, min(start + batch_size, n_samples))
+        return
+    order = permutation(rng, n_samples, like=np.empty(0) if like is None else like)
     for start in range(0, n_samples, batch_size):
         yield order[start : start + batch_size]
 
@@ -181,7 +186,7 @@ def train(
     epoch = 0
     try:
         for epoch in epochs:
-            last_finite = [p.copy() for p in params]
+            last_finite = [copy(p) for p in params]
             for callback in callbacks:
                 callback.on_epoch_begin(model, epoch)
             batches = _batches(X, Y, sample_weight, batch_size, rng)
@@ -192,7 +197,7 @@ def train(
             val_loss, val_score = validate() if validate is not None else (None, None)
             rate = getattr(optimizer, "learning_rate", np.nan)
             if history.append(loss, val_loss, val_score, rate, X.shape[0], tol):
-                best_params = [p.copy() for p in params]
+                best_params = [copy(p) for p in params]
             epochs.set_postfix(_postfix(history), refresh=False)
             if schedule is not None:
                 optimizer.learning_rate = schedule.epoch_end(epoch, history.samples_seen)
@@ -224,24 +229,34 @@ def train(
 
 def _batches(X, Y, sample_weight, batch_size, rng):
     """``(X_batch, Y_batch, w_batch)`` for each minibatch; sparse rows are made dense here."""
-    for index in minibatches(X.shape[0], batch_size, rng):
-        w = None if sample_weight is None else sample_weight[index]
-        yield take_rows(X, index), Y[index], w
+    like = Y  # the index arrays live where the targets (and a dense X) live
+    for index in minibatches(X.shape[0], batch_size, rng, like):
+        w = None if sample_weight is None else take_rows(sample_weight, index)
+        yield take_rows(X, index), take_rows(Y, index), w
 
 
 def _run_epoch(loss_and_gradients, params, optimizer, batches, callbacks, model) -> float:
-    """One pass over the data; returns the mean of the batch losses, weighted by batch size."""
-    total, n = 0.0, 0
+    """One pass over the data; returns the mean of the batch losses, weighted by batch size.
+
+    The losses are added up where they are computed (on the GPU, say) and become a number once,
+    at the end of the epoch, unless a callback wants each; a non-finite loss then stops it.
+    """
+    total, n, per_batch = 0.0, 0, any(_overrides(c, "on_batch_end") for c in callbacks)
     for i, (X_batch, Y_batch, w_batch) in enumerate(batches):
         loss, grads = loss_and_gradients(X_batch, Y_batch, w_batch)
-        loss = float(loss)
-        if not np.isfinite(loss):
-            return loss
+        if per_batch:
+            loss = float(loss)
+            if not np.isfinite(loss):
+                return loss
         optimizer.step(params, grads)
-        total, n = total + loss * len(X_batch), n + len(X_batch)
-        for callback in callbacks:
+        total, n = total + loss * X_batch.shape[0], n + X_batch.shape[0]
+        for callback in callbacks if per_batch else ():
             callback.on_batch_end(model, i, loss)
-    return total / n
+    return float(total) / n
+
+
+def _overrides(callback, hook: str) -> bool:
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
 def _restore(params, saved):

@@ -192,11 +192,11 @@ CATALOGUE = {
     ),
     "Sequential: a string array": (
         lambda: nn.Sequential(nn.Dense(4, 2)).forward(np.array([["a"] * 4])),
-        "x must be a NumPy array of numbers",
+        "x must be an array of numbers",
     ),
     "Sequential: a list": (
         lambda: nn.Sequential(nn.ReLU()).forward([1.0, 2.0]),
-        "x must be a NumPy array of numbers; got list",
+        "x must be an array of numbers; got list",
     ),
     "Sequential: rows into a convolution": (
         lambda: nn.Sequential(nn.Conv2D(1, 2, 3)).forward(np.zeros((2, 64))),

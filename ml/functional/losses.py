@@ -173,7 +173,7 @@ def _hinge_margins(xp, f, Y, margin):
 def l2_penalty(weights, alpha: float):
     """``0.5 * alpha * sum_l ||W_l||^2`` over a sequence of weight matrices; its gradient with
     respect to each ``W_l`` is :func:`l2_penalty_gradient`."""
-    return 0.5 * alpha * sum(float(array_namespace(W).sum(W * W)) for W in weights)
+    return 0.5 * alpha * sum(array_namespace(W).sum(W * W) for W in weights)
 
 
 def l2_penalty_gradient(W, alpha: float):
@@ -198,11 +198,11 @@ def _prepare(f, Y, sample_weight):
     w = xp.asarray(sample_weight, dtype=f.dtype)
     if tuple(w.shape) != (n,):
         raise ValueError(f"sample_weight must have shape ({n},); got {tuple(w.shape)}.")
-    total = float(xp.sum(w))
-    if not total >= 0 or bool(xp.any(w < 0)):
+    if bool(xp.any(~(w >= 0))):  # NaN is refused too
         raise ValueError("sample_weight must be non-negative.")
     # weights that are all zero (a minibatch of zero-weight samples) give no loss and no gradient
-    return xp, f, Y, xp.reshape(w / total if total > 0 else w, (n, 1))
+    total = xp.sum(w)
+    return xp, f, Y, xp.reshape(w / xp.where(total > 0, total, xp.ones_like(total)), (n, 1))
 
 
 def _check_base(base):

@@ -7,9 +7,11 @@ arguments) and ``state_dict()`` (its arrays). :mod:`ml.io.read` is the inverse.
 
 from __future__ import annotations
 
+import array_api_compat
 import numpy as np
 
 from ml._version import __version__
+from ml.backend import to_numpy
 from ml.io.archive import write_archive
 
 __all__ = ["encode", "network_spec", "rng_state", "save_network"]
@@ -37,7 +39,7 @@ def network_spec(network, arrays: dict, prefix: str) -> dict:
             )
         entry = {"type": type(layer).__name__, "config": layer.get_config(), "arrays": []}
         for key, value in layer.state_dict().items():
-            arrays[f"{name}.{key}"] = value
+            arrays[f"{name}.{key}"] = to_numpy(value)  # from any library: files hold NumPy
             entry["arrays"].append(key)
         if isinstance(getattr(layer, "rng", None), np.random.Generator):
             entry["rng"] = rng_state(layer.rng)
@@ -69,6 +71,8 @@ def encode(value, arrays: dict, name: str):
                 for i, (k, v) in enumerate(value.items())
             ]
         }
+    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray | type):
+        value = to_numpy(value)  # a torch tensor or CuPy array of a model fitted on a GPU
     if isinstance(value, np.ndarray):
         arrays[name] = value.astype(str) if value.dtype == object else value
         return {"__array__": name, "object": value.dtype == object}

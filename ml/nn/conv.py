@@ -13,9 +13,9 @@ no Python loop over samples or pixels, and no ``np.add.at``.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ml._validation import check_number
+from ml.backend import array_namespace, device, windows, zeros
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import MAX_FEATURES, Layer, _BatchNorm
 
@@ -63,54 +63,46 @@ def _padding(padding, kernel: tuple[int, int], stride: tuple[int, int]):
     return (ph, pw), (ph, pw)
 
 
-def _pad(x, padding, value=0.0):
-    """Pad the height and width axes of an NCHW array."""
+def _pad(x, padding, value=0.0, *, channels_last=False):
+    """Pad the height and width axes of an NCHW array (NHWC with ``channels_last``) with
+    ``value``; NHWC input always gives a fresh array."""
     (top, left), (bottom, right) = padding
-    if not (top or bottom or left or right):
+    if not (top or bottom or left or right or channels_last):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
-
-
-def _pad_nhwc(x, padding):
-    """Zero-pad the height and width axes of an NHWC array; always a fresh contiguous copy."""
-    (top, left), (bottom, right) = padding
-    n, h, w, c = x.shape
-    padded = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
-    padded[:, top : top + h, left : left + w] = x
+    n, h, w, c = x.shape if channels_last else (x.shape[0], *x.shape[2:], x.shape[1])
+    rows, cols = slice(top, top + h), slice(left, left + w)
+    if channels_last:
+        padded = zeros((n, h + top + bottom, w + left + right, c), like=x, fill=value)
+        padded[:, rows, cols, :] = x
+    else:
+        padded = zeros((n, c, h + top + bottom, w + left + right), like=x, fill=value)
+        padded[:, :, rows, cols] = x
     return padded
 
 
-def _windows(x, kernel, stride, *, channels_last=False):
-    """Every kernel-sized window of ``x``, as a view (no copy): of shape (N, C, OH, OW, KH, KW)
-    for NCHW input, or (N, OH, OW, KH, KW, C) for NHWC input with ``channels_last``."""
-    if channels_last:
-        x = x.transpose(0, 3, 1, 2)  # a view, so that the axes below are named alike
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw) = kernel, stride
-    out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
-    if out_h < 1 or out_w < 1:
-        raise ValueError(
-            f"a {kh}x{kw} window does not fit in the padded input of size {h}x{w}; use a "
-            "smaller kernel or more padding."
-        )
-    s = x.strides
-    shape, strides = (n, c, out_h, out_w, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3])
-    if channels_last:
-        order = (0, 2, 3, 4, 5, 1)
-        shape, strides = tuple(shape[i] for i in order), tuple(strides[i] for i in order)
-    return as_strided(x, shape=shape, strides=strides, writeable=False)
-
-
-def _col2im(dwindows, input_shape, padding, stride):
-    """Add window gradients (N, C, OH, OW, KH, KW) back into an input-shaped gradient."""
-    n, c, h, w = input_shape
+def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
+    """Add window gradients (N, C, OH, OW, KH, KW), or (N, OH, OW, KH, KW, C) with
+    ``channels_last``, back into a gradient of the input's shape (N, C, H, W) or (N, H, W, C):
+    one slice per kernel offset adds that offset's gradient where its windows read the input."""
     (top, left), (bottom, right) = padding
-    _, _, out_h, out_w, kh, kw = dwindows.shape
+    if channels_last:
+        n, h, w, c = input_shape
+        _, out_h, out_w, kh, kw, _ = dwindows.shape
+        dx = zeros((n, h + top + bottom, w + left + right, c), like=dwindows)
+    else:
+        n, c, h, w = input_shape
+        _, _, out_h, out_w, kh, kw = dwindows.shape
+        dx = zeros((n, c, h + top + bottom, w + left + right), like=dwindows)
     sh, sw = stride
-    dx = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dwindows.dtype)
     for i in range(kh):
         for j in range(kw):
-            dx[:, :, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += dwindows[..., i, j]
+            rows, cols = slice(i, i + sh * out_h, sh), slice(j, j + sw * out_w, sw)
+            if channels_last:
+                dx[:, rows, cols, :] += dwindows[:, :, :, i, j, :]
+            else:
+                dx[:, :, rows, cols] += dwindows[..., i, j]
+    if channels_last:
+        return dx[:, top : top + h, left : left + w, :]
     return dx[:, :, top : top + h, left : left + w]
 
 
@@ -118,7 +110,8 @@ def _check_images(layer, x, channels=None):
     if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
         wanted = f"{channels} channels" if channels is not None else "channels"
         raise ValueError(
-            f"{layer!r} needs input of shape (batch, {wanted}, height, width); got {x.shape}."
+            f"{layer!r} needs input of shape (batch, {wanted}, height, width); "
+            f"got {tuple(x.shape)}."
         )
 
 
@@ -170,14 +163,15 @@ class Conv2D(Layer):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
+        xp = array_namespace(x)
         # channels last, so that each window row is made of contiguous runs of C values
-        x_pad = _pad_nhwc(x.transpose(0, 2, 3, 1), self.padding)
-        windows = _windows(x_pad, self.kernel_size, self.stride, channels_last=True)
-        n, out_h, out_w = windows.shape[:3]
-        self._cols = windows.reshape(n * out_h * out_w, -1)  # im2col: one copy
-        self._input_shape = x.shape
+        x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
+        cols = windows(x_pad, self.kernel_size, self.stride, channels_last=True)
+        n, out_h, out_w = cols.shape[:3]
+        self._cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
+        self._input_shape = tuple(x.shape)
         y = self._cols @ self._W_rows().T + self.params["b"]
-        return y.reshape(n, out_h, out_w, self.out_channels).transpose(0, 3, 1, 2)
+        return xp.permute_dims(xp.reshape(y, (n, out_h, out_w, self.out_channels)), (0, 3, 1, 2))
 
     def get_config(self) -> dict:
         return {
@@ -192,27 +186,21 @@ class Conv2D(Layer):
 
     def _W_rows(self):
         """The kernels as rows (out_channels, kh * kw * C), in the order of the window rows."""
-        return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+        W = self.params["W"]
+        xp = array_namespace(W)
+        return xp.reshape(xp.permute_dims(W, (0, 2, 3, 1)), (self.out_channels, -1))
 
     def backward(self, dout):
+        xp = array_namespace(dout)
         n, _, out_h, out_w = dout.shape
-        dy = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
+        dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
         (kh, kw), c = self.kernel_size, self.in_channels
-        dW_rows = dy.T @ self._cols
-        self.grads = {
-            "W": np.ascontiguousarray(dW_rows.reshape(-1, kh, kw, c).transpose(0, 3, 1, 2)),
-            "b": dy.sum(axis=0),
-        }
-        dcols = (dy @ self._W_rows()).reshape(n, out_h, out_w, kh, kw, c)
-        # col2im: add each kernel offset's gradient back where its windows read the input
-        _, _, h, w = self._input_shape
-        (top, left), (bottom, right) = self.padding
-        sh, sw = self.stride
-        dx = np.zeros((n, h + top + bottom, w + left + right, c), dtype=dcols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                dx[:, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += dcols[:, :, :, i, j]
-        return dx[:, top : top + h, left : left + w].transpose(0, 3, 1, 2)
+        dW_rows = xp.reshape(dy.T @ self._cols, (-1, kh, kw, c))
+        self.grads = {"W": xp.permute_dims(dW_rows, (0, 3, 1, 2)), "b": xp.sum(dy, axis=0)}
+        dcols = xp.reshape(dy @ self._W_rows(), (n, out_h, out_w, kh, kw, c))
+        n, _, h, w = self._input_shape
+        dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
+        return xp.permute_dims(dx, (0, 3, 1, 2))
 
     def _describe(self) -> str:
         kh, kw = self.kernel_size
@@ -253,17 +241,18 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)
-        self._input_shape = x.shape
+        xp = array_namespace(x)
+        self._input_shape = tuple(x.shape)
         self._tiled = self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
         if self._tiled:
             blocks = self._blocks(x)
-            y = blocks.max(axis=(3, 5))
+            y = xp.max(blocks, axis=(3, 5))
             self._is_max = blocks == y[:, :, :, None, :, None]
             return y
-        windows = _windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
-        flat = windows.reshape(*windows.shape[:4], -1)
-        self._argmax = flat.argmax(axis=-1)
-        return np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
+        wins = windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
+        flat = xp.reshape(wins, (*wins.shape[:4], -1))
+        self._argmax = xp.argmax(flat, axis=-1)
+        return xp.max(flat, axis=-1)
 
     def _blocks(self, x):
         """``x`` cropped to whole windows, as (N, C, OH, kh, OW, kw)."""
@@ -271,20 +260,25 @@ class MaxPool2D(_Pool2D):
         out_h, out_w = h // kh, w // kw
         if out_h < 1 or out_w < 1:
             raise ValueError(f"a {kh}x{kw} window does not fit in an input of size {h}x{w}.")
-        return x[:, :, : out_h * kh, : out_w * kw].reshape(n, c, out_h, kh, out_w, kw)
+        cropped = x[:, :, : out_h * kh, : out_w * kw]
+        return array_namespace(x).reshape(cropped, (n, c, out_h, kh, out_w, kw))
 
     def backward(self, dout):
-        kh, kw = self.kernel_size
+        xp, (kh, kw) = array_namespace(dout), self.kernel_size
         if self._tiled:
-            share = self._is_max / self._is_max.sum(axis=(3, 5), keepdims=True, dtype=dout.dtype)
+            is_max = xp.astype(self._is_max, dout.dtype)
+            share = is_max / xp.sum(is_max, axis=(3, 5), keepdims=True)
             dblocks = share * dout[:, :, :, None, :, None]
-            dx = np.zeros(self._input_shape, dtype=dout.dtype)
+            dx = zeros(self._input_shape, like=dout)
             n, c, out_h, _, out_w, _ = dblocks.shape
-            dx[:, :, : out_h * kh, : out_w * kw] = dblocks.reshape(n, c, out_h * kh, out_w * kw)
+            dx[:, :, : out_h * kh, : out_w * kw] = xp.reshape(
+                dblocks, (n, c, out_h * kh, out_w * kw)
+            )
             return dx
-        hits = self._argmax[..., None] == np.arange(kh * kw)
-        dwindows = (hits * dout[..., None]).reshape(*dout.shape, kh, kw)
-        return _col2im(dwindows.astype(dout.dtype), self._input_shape, self.padding, self.stride)
+        offsets = xp.arange(kh * kw, device=device(self._argmax))
+        hits = xp.astype(self._argmax[..., None] == offsets, dout.dtype)
+        dwindows = xp.reshape(hits * dout[..., None], (*dout.shape, kh, kw))
+        return _col2im(dwindows, self._input_shape, self.padding, self.stride)
 
 
 class AvgPool2D(_Pool2D):
@@ -293,14 +287,14 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)
-        windows = _windows(_pad(x, self.padding), self.kernel_size, self.stride)
-        self._input_shape = x.shape
-        return windows.mean(axis=(4, 5))
+        wins = windows(_pad(x, self.padding), self.kernel_size, self.stride)
+        self._input_shape = tuple(x.shape)
+        return array_namespace(x).mean(wins, axis=(4, 5))
 
     def backward(self, dout):
-        kh, kw = self.kernel_size
-        share = dout[..., None, None] / dout.dtype.type(kh * kw)
-        dwindows = np.broadcast_to(share, (*dout.shape, kh, kw))
+        xp, (kh, kw) = array_namespace(dout), self.kernel_size
+        share = dout[..., None, None] / (kh * kw)
+        dwindows = xp.broadcast_to(share, (*dout.shape, kh, kw))
         return _col2im(dwindows, self._input_shape, self.padding, self.stride)
 
 
@@ -309,14 +303,12 @@ class GlobalAvgPool2D(Layer):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)
-        self._input_shape = x.shape
-        return x.mean(axis=(2, 3))
+        self._input_shape = tuple(x.shape)
+        return array_namespace(x).mean(x, axis=(2, 3))
 
     def backward(self, dout):
         n, c, h, w = self._input_shape
-        return np.broadcast_to(
-            (dout / dout.dtype.type(h * w))[:, :, None, None], (n, c, h, w)
-        ).copy()
+        return zeros((n, c, h, w), like=dout) + (dout / (h * w))[:, :, None, None]
 
 
 class BatchNorm2d(_BatchNorm):

@@ -8,11 +8,13 @@ code implements, so one can be checked against the other.
 from __future__ import annotations
 
 import abc
+import math
 
 import numpy as np
 
 from ml._validation import check_float_dtype, check_number
-from ml.backend import check_random_state
+from ml.backend import array_namespace, check_random_state, move, numpy_dtype, random_uniform
+from ml.backend import device as device_of
 from ml.functional import activations as A
 from ml.nn.init import weights_and_bias
 
@@ -71,10 +73,21 @@ class Layer(abc.ABC):
         ``bias_init`` as the constructors of Dense and Conv2D take them; layers without
         parameters have nothing to do."""
         if "W" in self.params:
-            W = self.params["W"]
-            self.params["W"][...], self.params["b"][...] = weights_and_bias(
-                W.shape, init, bias_init, random_state, W.dtype
-            )
+            W, b = self.params["W"], self.params["b"]
+            xp, place = array_namespace(W), device_of(W)
+            dtype = numpy_dtype(W.dtype)
+            new_W, new_b = weights_and_bias(tuple(W.shape), init, bias_init, random_state, dtype)
+            W[...], b[...] = move(new_W, xp, place), move(new_b, xp, place)
+
+    def to(self, xp, device=None) -> Layer:
+        """Move the layer's arrays into the array namespace ``xp`` on ``device`` (in place):
+        ``layer.to(array_api_compat.torch, "cuda")``. Returns the layer."""
+        self.params = {name: move(value, xp, device) for name, value in self.params.items()}
+        for name in self._buffers:
+            setattr(self, name, move(getattr(self, name), xp, device))
+        self.grads = {}
+        self.forget()
+        return self
 
     def forget(self) -> None:
         """Drop what the last forward pass kept for backward (after inference, say)."""
@@ -107,11 +120,11 @@ class Layer(abc.ABC):
         if set(state) != set(own):
             raise ValueError(f"{self!r} has the arrays {sorted(own)}; got {sorted(state)}.")
         for name, value in state.items():
-            if np.shape(value) != own[name].shape:
+            if tuple(np.shape(value)) != tuple(own[name].shape):
                 raise ValueError(
-                    f"{self!r}: {name} has shape {own[name].shape}; got {np.shape(value)}."
+                    f"{self!r}: {name} has shape {tuple(own[name].shape)}; got {np.shape(value)}."
                 )
-            own[name][...] = value
+            own[name][...] = move(value, array_namespace(own[name]), device_of(own[name]))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._describe()})"
@@ -159,13 +172,14 @@ class Dense(Layer):
     def forward(self, x, training: bool = False):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
-                f"{self!r} needs input of shape (batch, {self.in_features}); got {x.shape}."
+                f"{self!r} needs input of shape (batch, {self.in_features}); got {tuple(x.shape)}."
             )
         self._x = x
         return x @ self.params["W"] + self.params["b"]
 
     def backward(self, dout):
-        self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)}
+        xp = array_namespace(dout)
+        self.grads = {"W": self._x.T @ dout, "b": xp.sum(dout, axis=0)}
         return dout @ self.params["W"].T
 
     def get_config(self) -> dict:
@@ -217,8 +231,9 @@ class ReLU(Activation):
     def __init__(self):
         super().__init__("relu")
 
-    def _derivative(self):
-        return self._x > 0
+    def backward(self, dout):
+        xp = array_namespace(dout)
+        return xp.where(self._x > 0, dout, xp.zeros_like(dout))
 
 
 class LeakyReLU(Activation):
@@ -282,8 +297,9 @@ class Dropout(Layer):
         if not training or self.p == 0:
             self._scale = None
             return x
-        keep = self.rng.random(x.shape) >= self.p
-        self._scale = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
+        xp = array_namespace(x)
+        keep = random_uniform(self.rng, x.shape, like=x) >= self.p
+        self._scale = xp.astype(keep, x.dtype) / (1 - self.p)
         return x * self._scale
 
     def backward(self, dout):
@@ -328,37 +344,38 @@ class _BatchNorm(Layer):
 
     def _shaped(self, v, ndim):
         """``v`` of shape (features,) made broadcastable against the input."""
-        return v.reshape([-1 if axis == 1 else 1 for axis in range(ndim)])
+        return array_namespace(v).reshape(v, tuple(-1 if axis == 1 else 1 for axis in range(ndim)))
 
     def forward(self, x, training: bool = False):
         if x.ndim != len(self._axes) + 1 or x.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}) needs input of "
                 f"{len(self._axes) + 1} dimensions with {self.num_features} features on axis 1; "
-                f"got shape {x.shape}."
+                f"got shape {tuple(x.shape)}."
             )
+        xp = array_namespace(x)
         self._training = training
         if training:
-            mean, var = x.mean(axis=self._axes), x.var(axis=self._axes)
-            m = x.size // self.num_features
+            mean, var = xp.mean(x, axis=self._axes), xp.var(x, axis=self._axes)
+            m = math.prod(x.shape) // self.num_features
             self.running_mean += self.momentum * (mean - self.running_mean)
             self.running_var += self.momentum * (var * m / max(m - 1, 1) - self.running_var)
         else:
             mean, var = self.running_mean, self.running_var
-        self._inv_std = self._shaped(1 / np.sqrt(var + self.eps), x.ndim).astype(x.dtype)
+        self._inv_std = xp.astype(self._shaped(1 / xp.sqrt(var + self.eps), x.ndim), x.dtype)
         self._x_hat = (x - self._shaped(mean, x.ndim)) * self._inv_std
         return self._shaped(self.params["gamma"], x.ndim) * self._x_hat + self._shaped(
             self.params["beta"], x.ndim
         )
 
     def backward(self, dout):
-        x_hat, axes = self._x_hat, self._axes
-        self.grads = {"gamma": (dout * x_hat).sum(axis=axes), "beta": dout.sum(axis=axes)}
+        xp, x_hat, axes = array_namespace(dout), self._x_hat, self._axes
+        self.grads = {"gamma": xp.sum(dout * x_hat, axis=axes), "beta": xp.sum(dout, axis=axes)}
         scale = self._shaped(self.params["gamma"], dout.ndim) * self._inv_std
         if not self._training:
             return dout * scale
-        mean_dout = dout.mean(axis=axes, keepdims=True)
-        mean_dout_x_hat = (dout * x_hat).mean(axis=axes, keepdims=True)
+        mean_dout = xp.mean(dout, axis=axes, keepdims=True)
+        mean_dout_x_hat = xp.mean(dout * x_hat, axis=axes, keepdims=True)
         return scale * (dout - mean_dout - x_hat * mean_dout_x_hat)
 
     def get_config(self) -> dict:
@@ -376,11 +393,11 @@ class Flatten(Layer):
     """``(n, d1, d2, ...) -> (n, d1 * d2 * ...)``; backward reshapes the gradient back."""
 
     def forward(self, x, training: bool = False):
-        self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        self._shape = tuple(x.shape)
+        return array_namespace(x).reshape(x, (x.shape[0], -1))
 
     def backward(self, dout):
-        return dout.reshape(self._shape)
+        return array_namespace(dout).reshape(dout, self._shape)
 
 
 _ACTIVATION_LAYERS = {

@@ -33,15 +33,17 @@ class Loss:
     gradient = staticmethod(F.squared_error_gradient)
     out_activation = "identity"
 
-    def forward(self, output, target, sample_weight=None) -> float:
+    def forward(self, output, target, sample_weight=None):
+        """The loss as a 0-d array of the output's namespace (``float(loss)`` for a number; it
+        stays on the output's device until asked)."""
         self._saved = (output, target, sample_weight)
-        return float(self.function(output, target, sample_weight=sample_weight))
+        return self.function(output, target, sample_weight=sample_weight)
 
     def backward(self):
         output, target, sample_weight = self._saved
         return self.gradient(output, target, sample_weight=sample_weight)
 
-    def __call__(self, output, target, sample_weight=None) -> float:
+    def __call__(self, output, target, sample_weight=None):
         return self.forward(output, target, sample_weight)
 
     def __repr__(self) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
+import array_api_compat
 import numpy as np
 
+from ml.backend import array_namespace, zeros
 from ml.io.write import save_network
 from ml.nn.init import for_activation
 from ml.nn.layers import Activation, Layer
@@ -31,13 +35,26 @@ class Sequential(Layer):
         self.training = False
 
     def forward(self, x, training: bool | None = None):
-        if not isinstance(x, np.ndarray) or x.dtype.kind not in "fiub":
-            kind = getattr(x, "dtype", type(x).__name__)
-            raise TypeError(f"x must be a NumPy array of numbers; got {kind}.")
+        self._check_input(x)
         training = self.training if training is None else training
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
+
+    def _check_input(self, x) -> None:
+        """Refuse what is not an array of numbers of the parameters' namespace."""
+        if not array_api_compat.is_array_api_obj(x) or isinstance(x, np.generic):
+            raise TypeError(f"x must be an array of numbers; got {type(x).__name__}.")
+        xp = array_namespace(x)
+        if not xp.isdtype(x.dtype, ("real floating", "integral", "bool")):
+            raise TypeError(f"x must be an array of numbers; got {x.dtype}.")
+        params = self.parameters()
+        if params and array_namespace(params[0]) is not xp:
+            raise TypeError(
+                f"x is an array of {xp.__name__} and the network's parameters of "
+                f"{array_namespace(params[0]).__name__}: move one to the other "
+                "(network.to(array_api_compat.array_namespace(x), device))."
+            )
 
     def backward(self, dout):
         for layer in reversed(self.layers):
@@ -63,6 +80,12 @@ class Sequential(Layer):
             layer.reset_parameters(random_state, **for_activation(name))
             if "W" in layer.params:
                 name = "identity"
+
+    def to(self, xp, device=None) -> Sequential:
+        """Move every layer's arrays into the namespace ``xp`` on ``device``, in place."""
+        for layer in self.all_layers():
+            layer.to(xp, device)
+        return self
 
     def train(self) -> Sequential:
         """Switch to training mode (Dropout drops, BatchNorm uses batch statistics)."""
@@ -132,14 +155,19 @@ class Sequential(Layer):
             isinstance(size, int) and size >= 1 for size in input_shape
         ):
             raise ValueError(f"input_shape must be a tuple of positive ints; got {input_shape!r}.")
-        x = np.zeros((2, *input_shape), dtype=dtype)
+        params = self.parameters()
+        x = (
+            zeros((2, *input_shape), like=params[0])
+            if params
+            else np.zeros((2, *input_shape), dtype)
+        )
         rows, total = [], 0
         for i, layer in enumerate(self.layers):
             x = layer.forward(x, training=False)
             params = layer.parameters() if isinstance(layer, Sequential) else layer.params.values()
-            count = sum(p.size for p in params)
+            count = sum(math.prod(p.shape) for p in params)
             total += count
-            rows.append((f"({i}) {layer!r}", str((None, *x.shape[1:])), f"{count:,}"))
+            rows.append((f"({i}) {layer!r}", str((None, *tuple(x.shape)[1:])), f"{count:,}"))
         header = ("Layer", "Output shape", "Parameters")
         widths = [max(len(r[c]) for r in [header, *rows]) for c in range(3)]
         line = "-" * (sum(widths) + 4)

@@ -18,6 +18,7 @@ import abc
 import numpy as np
 
 from ml._validation import check_number
+from ml.backend import array_namespace, move
 
 __all__ = ["SGD", "Adam", "Optimizer", "RMSProp"]
 
@@ -51,12 +52,17 @@ class Optimizer(abc.ABC):
         self.t += 1
         for param, grad, state in zip(params, grads, self.state, strict=True):
             for name, value in state.items():
-                if value.shape != param.shape:
+                if tuple(value.shape) != tuple(param.shape):
                     raise ValueError(
-                        f"the optimizer's {name} has shape {value.shape}, its parameter "
-                        f"{param.shape}."
+                        f"the optimizer's {name} has shape {tuple(value.shape)}, its parameter "
+                        f"{tuple(param.shape)}."
                     )
             param -= self._delta(grad, state)
+
+    def to(self, xp, device=None) -> Optimizer:
+        """Move the per-parameter arrays into the namespace ``xp`` on ``device``, in place."""
+        self.state = [{k: move(v, xp, device) for k, v in entry.items()} for entry in self.state]
+        return self
 
     @abc.abstractmethod
     def _delta(self, grad, state):
@@ -150,11 +156,18 @@ class Adam(Optimizer):
         self.epsilon = check_number("epsilon", epsilon, low=0, low_inclusive=False)
 
     def _delta(self, grad, state):
-        m = state["m"] = self.beta_1 * state.get("m", 0) + (1 - self.beta_1) * grad
-        v = state["v"] = self.beta_2 * state.get("v", 0) + (1 - self.beta_2) * grad * grad
-        m_hat = m / (1 - self.beta_1**self.t)
+        xp = array_namespace(grad)
+        if "m" not in state:
+            state["m"], state["v"] = xp.zeros_like(grad), xp.zeros_like(grad)
+        m, v = state["m"], state["v"]
+        m *= self.beta_1  # in place: no new arrays for the moments
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1 - self.beta_2) * (grad * grad)
         v_hat = v / (1 - self.beta_2**self.t)
-        return self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
+        return (
+            (self.learning_rate / (1 - self.beta_1**self.t)) * m / (xp.sqrt(v_hat) + self.epsilon)
+        )
 
 
 class RMSProp(Optimizer):
@@ -169,5 +182,6 @@ class RMSProp(Optimizer):
         self.epsilon = check_number("epsilon", epsilon, low=0, low_inclusive=False)
 
     def _delta(self, grad, state):
+        xp = array_namespace(grad)
         v = state["v"] = self.rho * state.get("v", 0) + (1 - self.rho) * grad * grad
-        return self.learning_rate * grad / (np.sqrt(v) + self.epsilon)
+        return self.learning_rate * grad / (xp.sqrt(v) + self.epsilon)
