@@ -74,7 +74,7 @@ def numpy_dtype(dtype) -> np.dtype:
 
 
 def zeros(shape, like, fill=0.0):
-    """An array of ``shape`` filled with ``fill``, of the namespace, dtype and device of ``like``."""
+    """``shape`` filled with ``fill``, in the namespace, dtype and device of ``like``."""
     xp = array_namespace(like)
     return xp.full(tuple(shape), fill, dtype=like.dtype, device=device(like))
 
