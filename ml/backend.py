@@ -211,9 +211,10 @@ def sklearn_seed(random_state) -> int | None:
 def take_rows(x, index):
     """The rows ``index`` (a slice, or an integer array of x's namespace) of ``x`` (an array or
     a SciPy sparse matrix) as a dense array: a sparse matrix is made dense for those rows only."""
-    if isinstance(index, slice) or isinstance(x, np.ndarray) or hasattr(x, "toarray"):
-        rows = x[index]
-        return rows.toarray() if hasattr(rows, "toarray") else rows
+    if hasattr(x, "toarray"):
+        return x[index].toarray()
+    if isinstance(index, slice) or isinstance(x, np.ndarray):
+        return x[index, ...]
     return array_namespace(x).take(x, index, axis=0)
 
 
@@ -229,7 +230,9 @@ def random_uniform(rng, shape, like):
     """Uniform numbers in [0, 1) of ``shape``, drawn on the device of ``like`` in its dtype.
 
     ``rng`` (a NumPy Generator) is the one source: NumPy draws from it directly; for PyTorch and
-    CuPy it seeds a generator on the device, so the numbers never cross from the host.
+    CuPy it seeds a generator on the device, so that the numbers (dropout's masks) are made
+    where they are used and never cross from the host. They are the device generator's own
+    numbers, not NumPy's, as PyTorch's CPU and CUDA generators differ.
     """
     xp, shape = array_namespace(like), tuple(shape)
     if is_numpy(xp):
@@ -244,16 +247,14 @@ def random_uniform(rng, shape, like):
 
 
 def permutation(rng, n: int, like):
-    """A random permutation of ``range(n)`` as an index array on the device of ``like``."""
-    xp = array_namespace(like)
-    if is_numpy(xp):
-        return rng.permutation(n)
-    if array_api_compat.is_torch_array(like):
-        return xp.randperm(n, generator=_torch_generator(rng, like.device), device=like.device)
-    if array_api_compat.is_cupy_array(like):
-        with like.device:
-            return _library("cupy").random.default_rng(_seed(rng)).permutation(n)
-    return xp.asarray(rng.permutation(n), device=array_api_compat.device(like))
+    """A random permutation of ``range(n)`` from the NumPy Generator ``rng``, as an index array
+    on the device of ``like``. Drawn on the host and sent over (n integers; the data stays where
+    it is), so that a seed shuffles alike in every library: a fit on a GPU takes the same
+    minibatches as the NumPy fit of the same seed."""
+    order = rng.permutation(n)
+    return (
+        order if isinstance(like, np.ndarray) else move(order, array_namespace(like), device(like))
+    )
 
 
 def _torch_generator(rng, place):

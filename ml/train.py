@@ -134,7 +134,7 @@ def minibatches(n_samples: int, batch_size: int, rng=None, like=None) -> Iterato
         return
     order = permutation(rng, n_samples, like=np.empty(0) if like is None else like)
     for start in range(0, n_samples, batch_size):
-        yield order[start : start + batch_size]
+        yield order[start : min(start + batch_size, n_samples)]
 
 
 def train(

@@ -1,6 +1,9 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# scikit-learn's array_api_dispatch needs SciPy's array API support, switched on before either
+# is imported (the README says so too)
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import matplotlib  # noqa: E402
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
+
+from ml.backend import array_namespace, numpy_dtype, to_numpy
 
 
 def _naming(name: str, error: Exception) -> Exception:
@@ -23,7 +26,19 @@ def float_dtype(dtype, X) -> np.dtype:
     float64 for everything else (scikit-learn's rule: weights follow the input)."""
     if dtype is not None:
         return np.dtype(dtype)
-    return np.dtype(np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64)
+    try:
+        float32 = numpy_dtype(X.dtype) == np.float32
+    except (AttributeError, TypeError):
+        float32 = False
+    return np.dtype(np.float32 if float32 else np.float64)
+
+
+def host(values):
+    """Labels, targets or weights of any array library as NumPy (they are checked and encoded
+    on the host, before training); anything else as it is."""
+    if sp.issparse(values) or isinstance(values, np.ndarray | np.generic):
+        return values
+    return to_numpy(values) if array_api_compat.is_array_api_obj(values) else values
 
 
 def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False):
@@ -60,8 +75,14 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
         )
     except (ValueError, TypeError) as error:
         raise _naming("X", error) from error
-    X = X.astype(dtype, copy=False)
-    if not np.isfinite(X.data if sp.issparse(X) else X).all():
+    if sp.issparse(X) or isinstance(X, np.ndarray):
+        X = X.astype(dtype, copy=False)
+        finite = np.isfinite(X.data if sp.issparse(X) else X).all()
+    else:  # an array of another library, under scikit-learn's array_api_dispatch
+        xp = array_namespace(X)
+        X = xp.astype(X, getattr(xp, np.dtype(dtype).name), copy=False)
+        finite = bool(xp.all(xp.isfinite(X)))
+    if not finite:
         raise ValueError(
             f"X contains NaN, infinity or a value too large for {np.dtype(dtype).name} (missing "
             "values such as None count as NaN)."
@@ -81,6 +102,7 @@ def check_classification_y(
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None."
         )
+    y = host(y)
     if sp.issparse(y):
         raise TypeError("y is a sparse matrix; pass a 1-D array of labels.")
     try:
@@ -106,6 +128,7 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     """``sample_weight`` as a finite, non-negative array of shape (n_samples,); ones when None."""
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype)
+    sample_weight = host(sample_weight)
     try:
         weight = np.asarray(sample_weight, dtype=dtype)
     except (ValueError, TypeError) as error:
@@ -128,6 +151,7 @@ def check_regression_y(y, n_samples: int, dtype) -> np.ndarray:
     """``y`` as a finite float array of shape (n_samples, n_outputs)."""
     if y is None:
         raise ValueError("This regressor requires y to be passed, but the target y is None.")
+    y = host(y)
     if sp.issparse(y):
         raise TypeError("y is a sparse matrix; pass a dense array of targets.")
     try:

@@ -47,6 +47,11 @@ _SHARED_PARAMETERS = """
     dtype : {"float32", "float64"} or None, default=None
         Floating-point type of the weights and the training; None follows ``X`` as
         scikit-learn does (float32 data gives float32 weights, anything else float64).
+    device : None, str or torch.device, default=None
+        Where to compute: None where X lives (NumPy on the CPU; with scikit-learn's
+        ``array_api_dispatch``, a torch tensor's or CuPy array's device). "cuda", "cuda:1" or
+        "mps" train on that GPU through PyTorch (or CuPy for CUDA) and give NumPy results for
+        NumPy input; "cpu" computes on the CPU.
 """
 
 _SHARED_ATTRIBUTES = """

@@ -20,8 +20,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml import nn
 from ml._errors import DivergenceError
-from ml.backend import check_random_state, legacy_random_state, sklearn_seed, take_rows
+from ml.backend import (
+    array_namespace,
+    check_random_state,
+    copy,
+    device,
+    legacy_random_state,
+    move,
+    numpy_dtype,
+    sklearn_seed,
+    take_rows,
+)
 from ml.estimators._data import check_sample_weight, check_X, float_dtype
+from ml.estimators._device import homeward, place_network, placement, to_place
 from ml.estimators._params import check_params
 from ml.estimators._saving import check_network_state, network_fitted_state, restore_network_state
 from ml.functional import l2_penalty, l2_penalty_gradient
@@ -74,6 +85,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         batch_norm,
         callbacks,
         dtype,
+        device,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -102,6 +114,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         self.batch_norm = batch_norm
         self.callbacks = callbacks
         self.dtype = dtype
+        self.device = device
 
     # --- scikit-learn's fitted attributes, read from the network and the history --------------
 
@@ -153,10 +166,11 @@ class BaseMLP(SaveMixin, BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True.")
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X = self._check_input(X, reset=first)
+        n_samples, dtype = X.shape[0], numpy_dtype(X.dtype)
         Y, y_labels = self._encode_targets(
-            y, X, first=first, incremental=incremental, classes=classes
+            y, n_samples, dtype, first=first, incremental=incremental, classes=classes
         )
-        weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        weight = check_sample_weight(sample_weight, n_samples, dtype)
         weight = weight * self._class_weights(y_labels)
         if first:
             # The weights come from scikit-learn's stream for random_state, so that a seed gives
@@ -168,6 +182,10 @@ class BaseMLP(SaveMixin, BaseEstimator):
             self.n_outputs_ = Y.shape[1]
             self.history_ = History()
             self._optimizer = self._schedule = None
+        place = placement(self, X)
+        place_network(self, place)
+        X, Y = to_place(X, place), move(Y, *place)
+        weight = None if (weight == 1).all() else move(weight, *place)  # None: all count alike
         criterion = _LOSS_OF_OUTPUT[self.out_activation_]()
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, weight, criterion)
@@ -181,10 +199,15 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
     def _input_dtype(self, X, reset) -> np.dtype:
         """The dtype to train in (``dtype``, or X's) when fitting anew, else the weights'."""
-        return float_dtype(self.dtype, X) if reset else self.network_.parameters()[0].dtype
+        return (
+            float_dtype(self.dtype, X)
+            if reset
+            else numpy_dtype(self.network_.parameters()[0].dtype)
+        )
 
     def _build_network(self, X, n_outputs, sizes, weights_stream) -> nn.Sequential:
-        layers = self._dense_stack(X.shape[1], n_outputs, sizes, weights_stream, X.dtype)
+        dtype = numpy_dtype(X.dtype)
+        layers = self._dense_stack(X.shape[1], n_outputs, sizes, weights_stream, dtype)
         return nn.Sequential(*layers)
 
     def _dense_stack(self, n_inputs, n_outputs, sizes, weights_stream, dtype) -> list[nn.Layer]:
@@ -210,12 +233,15 @@ class BaseMLP(SaveMixin, BaseEstimator):
         batch whose weights sum to ``n``, and the gradient of every parameter."""
         loss = criterion.forward(self.network_.forward(X, training=True), Y, weight)
         self.network_.backward(criterion.backward())
-        n = float(weight.sum())
-        if self.alpha and n > 0:  # a batch of zero weights contributes nothing, penalty included
+        if self.alpha:
+            xp = array_namespace(X)
+            n = X.shape[0] if weight is None else xp.sum(weight)
+            # a batch of zero weights contributes nothing, penalty included (alpha / inf = 0)
+            alpha = self.alpha / (n if weight is None else xp.where(n > 0, n, xp.inf))
             weighted = self._weighted_layers()
             for layer in weighted:
-                layer.grads["W"] += l2_penalty_gradient(layer.params["W"], self.alpha / n)
-            loss += l2_penalty([layer.params["W"] for layer in weighted], self.alpha) / n
+                layer.grads["W"] += l2_penalty_gradient(layer.params["W"], alpha)
+            loss = loss + l2_penalty([layer.params["W"] for layer in weighted], alpha)
         return loss, self.network_.gradients()
 
     def _weighted_layers(self):
@@ -224,11 +250,12 @@ class BaseMLP(SaveMixin, BaseEstimator):
     def _fit_stochastic(self, X, Y, y, weight, criterion, incremental):
         validate = None
         if self.early_stopping:
-            X, X_val, Y, Y_val, weight, y_val = self._validation_split(X, Y, weight, y)
+            X, X_val, Y, Y_val, weight = self._validation_split(X, Y, weight, y)
 
             def validate():
                 output = self._network_output(X_val)
-                return float(criterion.function(output, Y_val)), self._score_output(output, y_val)
+                loss = float(criterion.function(output, Y_val))
+                return loss, float(self._score_output(output, Y_val))
 
         if self._optimizer is None or not incremental:
             self._optimizer, self._schedule = self._make_optimizer(), self._make_schedule()
@@ -275,7 +302,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
     def _fit_lbfgs(self, X, Y, weight, criterion):
         params, history = self.network_.parameters(), self.history_
-        start = [p.copy() for p in params]
+        start = [copy(p) for p in params]
         X = take_rows(X, slice(None))  # full batch: L-BFGS needs the loss of all the data
         callbacks = as_callbacks(self.callbacks or [])
         for callback in callbacks:
@@ -294,7 +321,8 @@ class BaseMLP(SaveMixin, BaseEstimator):
             tol=self.tol,
             callback=on_iteration,
         )
-        if not (np.isfinite(result.fun) and all(np.isfinite(p).all() for p in params)):
+        xp = array_namespace(*params)
+        if not (np.isfinite(result.fun) and all(bool(xp.all(xp.isfinite(p))) for p in params)):
             for param, value in zip(params, start, strict=True):
                 param[...] = value
             raise DivergenceError(divergence_message(result.fun, "L-BFGS"))
@@ -315,28 +343,38 @@ class BaseMLP(SaveMixin, BaseEstimator):
             )
 
     def _validation_split(self, X, Y, weight, y):
+        """Hold out ``validation_fraction`` of the samples (as scikit-learn's split of the same
+        seed); the indices are drawn on the host, the rows taken where the data lives."""
         try:
-            X, X_val, Y, Y_val, weight, _, _, y_val = train_test_split(
-                X,
-                Y,
-                weight,
-                y,
+            rows, val_rows = train_test_split(
+                np.arange(X.shape[0]),
                 test_size=self.validation_fraction,
                 random_state=sklearn_seed(self._rng),
-                stratify=self._stratify(Y, y),
+                stratify=self._stratify(y),
             )
         except ValueError as error:
             raise ValueError(
                 f"early_stopping cannot hold out validation_fraction={self.validation_fraction} "
                 f"of the data: {error}"
             ) from error
-        if X_val.shape[0] < 2:
+        if len(val_rows) < 2:
             raise ValueError(
                 f"The validation set is too small. Increase 'validation_fraction' or the size of "
                 f"your dataset: validation_fraction={self.validation_fraction} of "
-                f"{X.shape[0] + X_val.shape[0]} samples leaves {X_val.shape[0]} for early_stopping."
+                f"{X.shape[0]} samples leaves {len(val_rows)} for early_stopping."
             )
-        return X, X_val, Y, Y_val, weight, y_val
+        rows, val_rows = (move(r, array_namespace(Y), device(Y)) for r in (rows, val_rows))
+
+        def take(a, index):
+            return None if a is None else take_rows(a, index)
+
+        return (
+            take(X, rows),
+            take(X, val_rows),
+            take(Y, rows),
+            take(Y, val_rows),
+            take(weight, rows),
+        )
 
     def _make_optimizer(self):
         if self.solver == "sgd":
@@ -366,14 +404,20 @@ class BaseMLP(SaveMixin, BaseEstimator):
         )
 
     def _forward(self, X):
+        """The network's output for ``X``, computed where the estimator computes, and the
+        function that moves a result back to where ``X`` came from."""
         check_is_fitted(self)
-        output = self._network_output(self._check_input(X, reset=False))
-        if not np.isfinite(output).all():
+        X = self._check_input(X, reset=False)
+        back, place = homeward(X), placement(self, X)
+        place_network(self, place)
+        output = self._network_output(to_place(X, place))
+        xp = array_namespace(output)
+        if not bool(xp.all(xp.isfinite(output))):
             raise ValueError(
                 "X holds values too large for this network: its output overflowed to infinity "
                 "or NaN. Scale X as the training data was."
             )
-        return output
+        return output, back
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

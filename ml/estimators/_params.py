@@ -71,6 +71,13 @@ def dtype(name, value):
     check_option(name, value, ("float32", "float64"))
 
 
+def device(name, value):
+    """None, a string ("cpu", "cuda", "cuda:1", "mps") or a device object (``torch.device``);
+    whether it is there is checked when fitting."""
+    if value is not None and not isinstance(value, str) and not hasattr(value, "type"):
+        raise TypeError(f"{name} must be None, a string or a torch.device; got {value!r}.")
+
+
 def random_state(name, value):
     """None, a non-negative int, a NumPy Generator or RandomState."""
     if value is not None and not isinstance(value, np.random.Generator | np.random.RandomState):
@@ -125,6 +132,7 @@ RULES = {
     "batch_norm": check_boolean,
     "callbacks": callbacks,
     "dtype": dtype,
+    "device": device,
     "class_weight": class_weight,
     "loss": option("squared_error", "poisson"),
 }

@@ -10,11 +10,13 @@ from __future__ import annotations
 import copy
 import math
 
+import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 
 from ml import nn
 from ml._validation import check_number, check_option
+from ml.backend import array_namespace, numpy_dtype
 from ml.estimators._data import check_X
 from ml.estimators.mlp import MLPClassifier
 
@@ -86,6 +88,7 @@ class ConvNetClassifier(MLPClassifier):
         class_weight=None,
         callbacks=None,
         dtype=None,
+        device=None,
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -116,6 +119,7 @@ class ConvNetClassifier(MLPClassifier):
             class_weight=class_weight,
             callbacks=callbacks,
             dtype=dtype,
+            device=device,
         )
         self.conv_layers = conv_layers
         self.pool = pool
@@ -139,7 +143,7 @@ class ConvNetClassifier(MLPClassifier):
     def _input_dtype(self, X, reset) -> np.dtype:
         """A network of your own trains in its parameters' dtype; else as the MLPs do."""
         if reset and self.network is not None and self.network.parameters():
-            return self.network.parameters()[0].dtype
+            return numpy_dtype(self.network.parameters()[0].dtype)
         return super()._input_dtype(X, reset)
 
     def _input_shape(self) -> tuple[int, ...]:
@@ -162,7 +166,7 @@ class ConvNetClassifier(MLPClassifier):
         X_array = X if hasattr(X, "shape") else np.asarray(X)
         if X_array.ndim in (3, 4):
             shape = X_array.shape[1:] if X_array.ndim == 4 else (1, *X_array.shape[1:])
-            rows = np.asarray(X_array).reshape(len(X_array), math.prod(shape))
+            rows = _reshape(X_array, (X_array.shape[0], math.prod(shape)))
             if not reset and tuple(shape) != self.image_shape_:
                 raise ValueError(
                     f"X holds images of shape {tuple(shape)}, but the model was "
@@ -179,7 +183,7 @@ class ConvNetClassifier(MLPClassifier):
         rows = check_X(self, rows, reset=reset, dtype=self._input_dtype(rows, reset))
         if reset:
             self.image_shape_ = tuple(int(s) for s in (shape or self._row_shape(rows.shape[1])))
-        return rows.reshape(len(rows), *self.image_shape_)
+        return _reshape(rows, (rows.shape[0], *self.image_shape_))
 
     def _row_shape(self, n_features):
         if self.image_shape is not None:
@@ -197,7 +201,7 @@ class ConvNetClassifier(MLPClassifier):
         if self.network is not None:
             network = copy.deepcopy(self.network)
             network.reset_parameters(weights_stream)  # random_state decides the start, always
-            out = network.predict(X[:2])
+            out = network.predict(np.zeros((2, *X.shape[1:]), numpy_dtype(X.dtype)))
             if out.ndim != 2 or out.shape[1] != n_outputs:
                 raise ValueError(
                     f"network must output {n_outputs} values per sample for these "
@@ -213,11 +217,18 @@ class ConvNetClassifier(MLPClassifier):
             padding=self.padding,
             batch_norm=self.batch_norm,
             random_state=weights_stream,
-            dtype=X.dtype,
+            dtype=numpy_dtype(X.dtype),
         )
-        n_flat = math.prod(nn.build.output_shape(conv, X.shape[1:], X.dtype))
-        dense = self._dense_stack(n_flat, n_outputs, sizes, weights_stream, X.dtype)
+        n_flat = math.prod(nn.build.output_shape(conv, X.shape[1:], numpy_dtype(X.dtype)))
+        dense = self._dense_stack(n_flat, n_outputs, sizes, weights_stream, numpy_dtype(X.dtype))
         return nn.Sequential(*conv, nn.Flatten(), *dense)
+
+
+def _reshape(X, shape):
+    """``X`` reshaped, in its own namespace (lists and NumPy arrays as NumPy)."""
+    if isinstance(X, np.ndarray) or not array_api_compat.is_array_api_obj(X):
+        return np.asarray(X).reshape(shape)
+    return array_namespace(X).reshape(X, shape)
 
 
 def _check_conv_layers(name, value):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from ml.estimators._data import check_classification_y, check_regression_y
+from ml.backend import array_namespace, device
+from ml.estimators._data import check_classification_y, check_regression_y, host
+from ml.estimators._device import labels_of
 from ml.estimators._docs import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ml.estimators._mlp import BaseMLP
 from ml.functional import log_softmax, sigmoid, softmax, softplus
@@ -76,6 +77,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         class_weight=None,
         callbacks=None,
         dtype=None,
+        device=None,
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -105,6 +107,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             batch_norm=batch_norm,
             callbacks=callbacks,
             dtype=dtype,
+            device=device,
         )
         self.class_weight = class_weight
 
@@ -130,10 +133,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _encode_targets(self, y, X, *, first, incremental, classes=None):
+    def _encode_targets(self, y, n_samples, dtype, *, first, incremental, classes=None):
         """The network's targets ``Y`` in X's dtype (one column for one or two classes, one-hot
         for more, the indicator matrix for multilabel ``y``) and each sample's class index."""
-        n_samples, dtype = X.shape[0], X.dtype
+        y = host(y)
         if y is not None and np.asarray(y).ndim == 2 and np.asarray(y).shape[1] > 1:
             Y = self._multilabel_targets(y, n_samples, first)
             return Y.astype(dtype), Y
@@ -201,55 +204,68 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             raise ValueError("class_weight is not supported for multilabel y.")
         return compute_sample_weight(self.class_weight, y)
 
-    def _stratify(self, Y, y):
-        """Stratify the early-stopping split by class, as scikit-learn does (not for multilabel
-        ``y``); one output column is stratified as scikit-learn's True/False targets."""
+    def _stratify(self, y):
+        """Stratify the early-stopping split by class index, as scikit-learn does (not for
+        multilabel ``y``); one output column is stratified as scikit-learn's True/False targets."""
         if self._multilabel:
             return None
-        return Y.astype(bool) if Y.shape[1] == 1 else y
+        return y[:, None].astype(bool) if len(self.classes_) <= 2 else y
 
-    def _score_output(self, output, y):
-        return accuracy_score(y, self._predict_from(output, index=True))
+    def _score_output(self, output, Y):
+        """The accuracy of the output against the encoded targets ``Y``, where they live."""
+        xp = array_namespace(output)
+        if self._multilabel:
+            hits = xp.all((output > 0) == (Y > 0.5), axis=1)
+        elif self.out_activation_ == "softmax":
+            hits = xp.argmax(output, axis=1) == xp.argmax(Y, axis=1)
+        elif len(self.classes_) == 1:
+            return 1.0
+        else:
+            hits = (output[:, 0] > 0) == (Y[:, 0] > 0.5)
+        return float(xp.count_nonzero(hits)) / hits.shape[0]
 
     def _probabilities(self, output):
+        xp = array_namespace(output)
         if self.out_activation_ == "softmax":
             return softmax(output)
         if len(self.classes_) == 1:
-            return np.ones_like(output)
+            return xp.ones_like(output)
         p = sigmoid(output)
-        return p if self._multilabel else np.hstack([1 - p, p])
+        return p if self._multilabel else xp.concat([1 - p, p], axis=1)
 
-    def _predict_from(self, output, index=False):
+    def _predict_from(self, output):
+        xp = array_namespace(output)
         if self._multilabel:
-            return (output > 0).astype(int)
+            return xp.astype(output > 0, xp.int64)
         if self.out_activation_ == "softmax":
-            i = np.argmax(output, axis=1)
+            i = xp.argmax(output, axis=1)
+        elif len(self.classes_) == 2:
+            i = xp.astype(output[:, 0] > 0, xp.int64)
         else:
-            i = (
-                (output[:, 0] > 0).astype(int)
-                if len(self.classes_) == 2
-                else np.zeros(len(output), int)
-            )
-        return i if index else self.classes_[i]
+            i = xp.zeros(output.shape[0], dtype=xp.int64, device=device(output))
+        return labels_of(self.classes_, i)
 
     def predict(self, X):
         """The most probable class of each row of ``X``."""
-        return self._predict_from(self._forward(X))
+        output, back = self._forward(X)
+        return back(self._predict_from(output))
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
-        return self._probabilities(self._forward(X))
+        output, back = self._forward(X)
+        return back(self._probabilities(output))
 
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed stably from the network's output:
         ``log_softmax(f)``, or ``log sigmoid(f) = -softplus(-f)`` for sigmoid outputs."""
-        output = self._forward(X)
+        output, back = self._forward(X)
+        xp = array_namespace(output)
         if self.out_activation_ == "softmax":
-            return log_softmax(output)
+            return back(log_softmax(output))
         if len(self.classes_) == 1:
-            return np.zeros_like(output)
+            return back(xp.zeros_like(output))
         log_p = -softplus(-output)
-        return log_p if self._multilabel else np.hstack([-softplus(output), log_p])
+        return back(log_p if self._multilabel else xp.concat([-softplus(output), log_p], axis=1))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -300,6 +316,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         batch_norm=False,
         callbacks=None,
         dtype=None,
+        device=None,
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -329,6 +346,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             batch_norm=batch_norm,
             callbacks=callbacks,
             dtype=dtype,
+            device=device,
         )
         self.loss = loss
 
@@ -341,8 +359,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, X, *, first, incremental, classes=None):
-        Y = check_regression_y(y, X.shape[0], X.dtype)
+    def _encode_targets(self, y, n_samples, dtype, *, first, incremental, classes=None):
+        Y = check_regression_y(y, n_samples, dtype)
         if self.loss == "poisson" and (Y < 0).any():
             raise ValueError("y must be non-negative for loss='poisson'.")
         if first:
@@ -356,19 +374,28 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _class_weights(self, y):
         return 1.0
 
-    def _stratify(self, Y, y):
+    def _stratify(self, y):
         return None
 
     def _predictions(self, output):
-        return np.exp(output) if self.out_activation_ == "exp" else output
+        return array_namespace(output).exp(output) if self.out_activation_ == "exp" else output
 
     def _score_output(self, output, Y):
-        return r2_score(Y, self._predictions(output))
+        """R^2 of the predictions, averaged over outputs, where they live (scikit-learn's
+        ``r2_score``: an output of constant targets scores 1 if predicted exactly, else 0)."""
+        xp, P = array_namespace(output), self._predictions(output)
+        residual = xp.sum((Y - P) ** 2, axis=0)
+        total = xp.sum((Y - xp.mean(Y, axis=0)) ** 2, axis=0)
+        constant = xp.astype(residual == 0, P.dtype)
+        scores = xp.where(total > 0, 1 - residual / xp.where(total > 0, total, 1.0), constant)
+        return float(xp.mean(scores))
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
-        predictions = self._predictions(self._forward(X))
-        return predictions.ravel() if self.n_outputs_ == 1 else predictions
+        output, back = self._forward(X)
+        predictions = self._predictions(output)
+        xp = array_namespace(predictions)
+        return back(xp.reshape(predictions, (-1,)) if self.n_outputs_ == 1 else predictions)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,8 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 from ml import optim
 from ml._errors import DivergenceError
 from ml._validation import check_float_array, check_number
-from ml.backend import check_random_state
+from ml.backend import array_namespace, check_random_state, device, move, numpy_dtype, to_numpy
 from ml.estimators._data import check_classification_y, check_X, float_dtype
+from ml.estimators._device import homeward, labels_of, placement, to_place
 from ml.estimators._params import check_params, number, option
 from ml.functional import cross_entropy, cross_entropy_gradient, log_softmax, one_hot, softmax
 from ml.io.estimator import SaveMixin
@@ -55,6 +56,9 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     dtype : {"float32", "float64"} or None
         Floating-point type of the weights and the training; None follows ``X`` (float32 data
         gives float32 weights, anything else float64), as scikit-learn does.
+    device : None, str or torch.device
+        Where to compute, as for :class:`ml.MLPClassifier`. The lecture's three searches keep
+        their weights on the host and evaluate the loss where X is.
 
     Attributes
     ----------
@@ -88,6 +92,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose: bool = False,
         dtype: str | None = None,
+        device=None,
     ):
         self.solver = solver
         self.alpha = alpha
@@ -99,21 +104,26 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.dtype = dtype
+        self.device = device
 
     def fit(self, X, y):
         """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``."""
         self._check_params()
         X = check_X(self, X, reset=True, dtype=float_dtype(self.dtype, X))
         self.classes_, y_index = check_classification_y(self, y, X.shape[0])
-        Y = one_hot(y_index, len(self.classes_), dtype=X.dtype)
-        X_b = np.hstack([np.ones((X.shape[0], 1), X.dtype), X])  # the lecture's bias column
+        place = placement(self, X)
+        X = to_place(X, place)
+        xp = array_namespace(X)
+        Y = move(one_hot(y_index, len(self.classes_), dtype=numpy_dtype(X.dtype)), *place)
+        ones = xp.ones((X.shape[0], 1), dtype=X.dtype, device=device(X))
+        X_b = xp.concat([ones, X], axis=1)  # the lecture's bias column
         shape = (X_b.shape[1], len(self.classes_))
         rng = check_random_state(self.random_state)
         if self.solver == "sgd":
             W = self._fit_sgd(X_b, Y, shape, rng)
         else:
-            W = self._fit_search(X_b, Y, shape, rng)
-        self.intercept_, self.coef_ = W[0], W[1:].T
+            W = move(self._fit_search(X_b, Y, shape, rng), *place)
+        self.intercept_, self.coef_ = W[0, :], W[1:, :].T
         return self
 
     def _check_params(self):
@@ -132,16 +142,21 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("loss_curve_ must be a list of numbers.")
 
     def _loss(self, W, X_b, Y):
-        penalty = 0.5 * self.alpha * np.sum(W[1:] ** 2) / X_b.shape[0]
-        return float(cross_entropy(X_b @ W, Y)) + penalty
+        """The penalised loss, a 0-d array where ``X_b`` lives."""
+        penalty = 0.5 * self.alpha * array_namespace(W).sum(W[1:, :] ** 2) / X_b.shape[0]
+        return cross_entropy(X_b @ W, Y) + penalty
 
     def _gradient(self, W, X_b, Y):
         dW = X_b.T @ cross_entropy_gradient(X_b @ W, Y)
-        dW[1:] += self.alpha * W[1:] / X_b.shape[0]
+        dW[1:, :] += self.alpha * W[1:, :] / X_b.shape[0]
         return dW
 
     def _fit_sgd(self, X_b, Y, shape, rng):
-        W = rng.normal(0, self.learning_rate, size=shape).astype(X_b.dtype)
+        W = move(
+            rng.normal(0, self.learning_rate, size=shape).astype(numpy_dtype(X_b.dtype)),
+            array_namespace(X_b),
+            device(X_b),
+        )
 
         def loss_and_gradients(X_batch, Y_batch, _):
             return self._loss(W, X_batch, Y_batch), [self._gradient(W, X_batch, Y_batch)]
@@ -163,7 +178,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
                 desc="SoftmaxClassifier",
             )
         except DivergenceError:
-            self.intercept_, self.coef_ = W[0], W[1:].T  # the last finite weights
+            self.intercept_, self.coef_ = W[0, :], W[1:, :].T  # the last finite weights
             raise
         self.loss_curve_, self.n_iter_ = history.loss, history.n_iter
         if history.stop == "max_iter" and self.max_iter > 0:
@@ -171,8 +186,15 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         return W
 
     def _fit_search(self, X_b, Y, shape, rng):
-        def loss(W):
-            return self._loss(W, X_b, Y)
+        xp, place = array_namespace(X_b), device(X_b)
+
+        def loss(W):  # the searches keep W on the host (the lecture's NumPy code)
+            return float(self._loss(move(W.astype(numpy_dtype(X_b.dtype)), xp, place), X_b, Y))
+
+        def gradient(W):
+            return to_numpy(
+                self._gradient(move(W.astype(numpy_dtype(X_b.dtype)), xp, place), X_b, Y)
+            )
 
         options = dict(
             max_iter=self.max_iter,
@@ -181,21 +203,24 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
         )
         if self.solver == "gradient_descent":
-            result = optim.gradient_descent(
-                loss, lambda W: self._gradient(W, X_b, Y), shape, **options
-            )
+            result = optim.gradient_descent(loss, gradient, shape, **options)
         else:
             result = getattr(optim, self.solver)(loss, shape, **options)
         self.loss_curve_, self.n_iter_ = list(result.losses), len(result.losses)
-        return result.W.astype(X_b.dtype)
+        return result.W.astype(numpy_dtype(X_b.dtype))
 
     def _logits(self, X):
+        """The logits where the model computes, and the function that moves a result back to
+        where ``X`` came from."""
         check_is_fitted(self)
-        X = check_X(self, X, reset=False, dtype=self.coef_.dtype)
-        logits = X @ self.coef_.T + self.intercept_
-        if not np.isfinite(logits).all():
+        X = check_X(self, X, reset=False, dtype=numpy_dtype(self.coef_.dtype))
+        back, place = homeward(X), placement(self, X)
+        self.coef_, self.intercept_ = move(self.coef_, *place), move(self.intercept_, *place)
+        logits = to_place(X, place) @ self.coef_.T + self.intercept_
+        xp = array_namespace(logits)
+        if not bool(xp.all(xp.isfinite(logits))):
             raise ValueError("X holds values too large for this model: its logits overflowed.")
-        return logits
+        return logits, back
 
     def decision_function(self, X):
         """The logits ``f = X W + b``, of shape (n_samples, n_classes).
@@ -203,21 +228,23 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         For two classes, scikit-learn's convention: the difference ``f_1 - f_0`` of shape
         (n_samples,), positive where ``classes_[1]`` is predicted.
         """
-        logits = self._logits(X)
-        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+        logits, back = self._logits(X)
+        return back(logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits)
 
     def predict_proba(self, X):
         """Class probabilities ``softmax(X W + b)``, of shape (n_samples, n_classes)."""
-        return softmax(self._logits(X))
+        logits, back = self._logits(X)
+        return back(softmax(logits))
 
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed stably as ``log_softmax(X W + b)``."""
-        return log_softmax(self._logits(X))
+        logits, back = self._logits(X)
+        return back(log_softmax(logits))
 
     def predict(self, X):
         """The most probable class of each row of ``X``."""
-        index = np.argmax(self._logits(X), axis=1)
-        return self.classes_[index]
+        logits, back = self._logits(X)
+        return back(labels_of(self.classes_, array_namespace(logits).argmax(logits, axis=1)))
 
 
 def _warn_not_converged(max_iter):

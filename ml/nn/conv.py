@@ -96,7 +96,8 @@ def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
     sh, sw = stride
     for i in range(kh):
         for j in range(kw):
-            rows, cols = slice(i, i + sh * out_h, sh), slice(j, j + sw * out_w, sw)
+            rows = slice(i, i + sh * (out_h - 1) + 1, sh)
+            cols = slice(j, j + sw * (out_w - 1) + 1, sw)
             if channels_last:
                 dx[:, rows, cols, :] += dwindows[:, :, :, i, j, :]
             else:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
 import numpy as np
 import scipy.optimize
+
+from ml.backend import array_namespace, device, move, numpy_dtype, to_numpy
 
 __all__ = ["minimize_lbfgs"]
 
@@ -25,25 +28,32 @@ def minimize_lbfgs(
     ``loss_and_gradients()`` evaluates the loss at the current ``params`` and returns it with the
     gradient of each parameter. The parameters are packed into one float64 vector for scipy's
     L-BFGS-B; ``max_iter`` bounds its iterations, ``max_fun`` its loss evaluations, and ``tol`` is
-    its gradient tolerance ``gtol`` (as in scikit-learn's ``lbfgs`` solver). ``callback(loss)``
+    its gradient tolerance ``gtol`` (as in scikit-learn's ``lbfgs`` solver). SciPy's optimizer
+    lives on the host: for arrays of another library (on a GPU) every evaluation copies the
+    parameters over and the gradients back, the one solver that does. ``callback(loss)``
     is called after each iteration and may return True to stop there.
 
     Ctrl-C stops the search with a warning and the parameters of the last iteration (the result's
     ``status`` is then -2). Returns scipy's result and the loss after each iteration.
     """
-    sizes = [p.size for p in params]
+    sizes = [math.prod(p.shape) for p in params]
     splits = np.cumsum(sizes)[:-1]
+    xp, place = array_namespace(*params), device(params[0])
 
     def unpack(vector):
         for param, part in zip(params, np.split(vector, splits), strict=True):
-            param[...] = part.reshape(param.shape)
+            param[...] = move(part.reshape(tuple(param.shape)).astype(param_dtype), xp, place)
+
+    def flat(arrays):  # SciPy's L-BFGS-B works on the host: the one place arrays cross to it
+        return np.concatenate([to_numpy(a).ravel() for a in arrays]).astype(np.float64)
 
     def fun(vector):
         unpack(vector)
         loss, grads = loss_and_gradients()
-        return float(loss), np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+        return float(loss), flat(grads)
 
-    start = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+    param_dtype = numpy_dtype(params[0].dtype)
+    start = flat(params)
     losses, last = [], {"x": start, "fun": np.inf}
 
     def record(intermediate_result):

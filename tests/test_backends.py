@@ -1,0 +1,363 @@
+"""One code path on every array library: layers, losses, optimizers, the training loop and the
+estimators run on NumPy, on ``array_api_strict`` (which refuses anything non-standard) and on
+PyTorch CPU tensors in float32 and float64, and agree with NumPy.
+
+The gradients are checked against central differences in the namespace itself (float64); float32
+runs are compared with the NumPy result of the same computation.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.datasets import load_digits
+
+from ml import (
+    ConvNetClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    SoftmaxClassifier,
+    backend,
+    check_gradient,
+    nn,
+)
+from ml.nn.losses import LOSSES
+from ml.optim import SGD, Adam, RMSProp
+from ml.train import Callback, train
+
+array_api_strict = pytest.importorskip("array_api_strict")
+torch = pytest.importorskip("torch")
+
+NAMESPACES = {
+    "numpy-float64": (np, "float64"),
+    "array_api_strict-float64": (array_api_strict, "float64"),
+    "torch-float32": (torch, "float32"),
+    "torch-float64": (torch, "float64"),
+}
+
+
+@pytest.fixture(params=list(NAMESPACES))
+def ns(request):
+    """``(to, float64)``: ``to(a)`` puts a NumPy array into the namespace under test (floats in
+    its dtype), ``float64`` whether the namespace computes in float64."""
+    library, dtype = NAMESPACES[request.param]
+    xp = backend.array_namespace(library.asarray([1.0]))
+
+    def to(a):
+        a = np.asarray(a)
+        return backend.move(a.astype(dtype) if a.dtype.kind == "f" else a, xp)
+
+    return to, dtype == "float64"
+
+
+def numpy_of(a):
+    return np.asarray(backend.to_numpy(a), dtype=np.float64)
+
+
+LAYERS = {
+    "Dense": (lambda: nn.Dense(4, 3, random_state=0, dtype=np.float64), (5, 4)),
+    "ReLU": (nn.ReLU, (5, 4)),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.1), (5, 4)),
+    "Tanh": (nn.Tanh, (5, 4)),
+    "Sigmoid": (nn.Sigmoid, (5, 4)),
+    "Softplus": (nn.Softplus, (5, 4)),
+    "Identity": (nn.Identity, (5, 4)),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(4, dtype=np.float64), (6, 4)),
+    "Flatten": (nn.Flatten, (2, 2, 3, 3)),
+    "Conv2D": (
+        lambda: nn.Conv2D(2, 3, 3, padding=1, random_state=0, dtype=np.float64),
+        (2, 2, 5, 5),
+    ),
+    "Conv2D-strided": (
+        lambda: nn.Conv2D(2, 2, (2, 3), stride=2, random_state=0, dtype=np.float64),
+        (2, 2, 6, 7),
+    ),
+    "MaxPool2D-tiled": (lambda: nn.MaxPool2D(2), (2, 2, 4, 6)),
+    "MaxPool2D-overlapping": (lambda: nn.MaxPool2D(3, stride=2, padding=1), (2, 2, 5, 5)),
+    "AvgPool2D": (lambda: nn.AvgPool2D(2, stride=1, padding=1), (2, 2, 4, 4)),
+    "GlobalAvgPool2D": (nn.GlobalAvgPool2D, (2, 3, 4, 4)),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(2, dtype=np.float64), (3, 2, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_forward_and_backward_agree_with_numpy_and_central_differences(name, ns):
+    to, float64 = ns
+    make, shape = LAYERS[name]
+    x = np.random.default_rng(0).normal(size=shape)
+    reference, layer = make(), make()
+    layer.to(backend.array_namespace(to(x)))
+    if not float64:  # the layer computes in float32
+        for key, value in layer.params.items():
+            layer.params[key] = backend.move(
+                numpy_of(value).astype(np.float32), backend.array_namespace(value)
+            )
+    y_ref = reference.forward(x, training=True)
+    R = np.random.default_rng(1).normal(size=y_ref.shape)
+    dx_ref = reference.backward(R)
+    y, dx = layer.forward(to(x), training=True), None
+    dx = layer.backward(to(R))
+    assert type(y) is type(to(x)) and type(dx) is type(to(x))
+    tolerance = 1e-10 if float64 else 1e-4
+    np.testing.assert_allclose(numpy_of(y), y_ref, atol=tolerance)
+    np.testing.assert_allclose(numpy_of(dx), dx_ref, atol=tolerance)
+    for key in reference.params:
+        np.testing.assert_allclose(numpy_of(layer.grads[key]), reference.grads[key], atol=tolerance)
+    if float64:  # the analytic gradient against central differences, computed in the namespace
+        xp = backend.array_namespace(to(x))
+
+        def f(value):
+            return float(xp.sum(to(R) * layer.forward(to(value), training=True)))
+
+        assert check_gradient(f, x, numpy_of(dx)) < 1e-6
+
+
+def test_dropout_masks_are_drawn_where_the_input_lives(ns):
+    to, _ = ns
+    x = to(np.ones((200, 50)))
+    layer = nn.Dropout(0.25, random_state=0)
+    y = layer.forward(x, training=True)
+    assert type(y) is type(x)
+    kept = numpy_of(y) != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(numpy_of(y)[kept], 1 / 0.75)
+    np.testing.assert_array_equal(numpy_of(layer.backward(x)), numpy_of(y))
+    again = nn.Dropout(0.25, random_state=0).forward(x, training=True)
+    np.testing.assert_array_equal(numpy_of(again), numpy_of(y))  # same seed, same mask
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_losses_and_their_gradients_agree_with_numpy(name, weighted, ns):
+    to, float64 = ns
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(6, 3))
+    Y = np.eye(3)[rng.integers(0, 3, 6)] if name != "squared_error" else rng.normal(size=(6, 3))
+    w = rng.uniform(0.5, 2, 6) if weighted else None
+    loss = LOSSES[name]()
+    expected, expected_grad = loss.forward(f, Y, w), loss.backward()
+    value = loss.forward(to(f), to(Y), None if w is None else to(w))
+    grad = loss.backward()
+    assert type(grad) is type(to(f))
+    tolerance = 1e-12 if float64 else 1e-5
+    assert float(value) == pytest.approx(float(expected), abs=tolerance, rel=tolerance)
+    np.testing.assert_allclose(numpy_of(grad), expected_grad, atol=tolerance)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.1),
+        lambda: SGD(0.1, momentum=0.9),
+        lambda: SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: Adam(0.01),
+        lambda: RMSProp(0.01),
+    ],
+    ids=["sgd", "momentum", "nesterov", "adam", "rmsprop"],
+)
+def test_optimizer_steps_agree_with_numpy(make, ns):
+    to, float64 = ns
+    rng = np.random.default_rng(0)
+    params, grads = [rng.normal(size=(3, 2)), rng.normal(size=2)], []
+    mine = [to(p) for p in params]
+    reference, optimizer = make(), make()
+    for _ in range(3):
+        grads = [rng.normal(size=p.shape) for p in params]
+        reference.step(params, grads)
+        optimizer.step(mine, [to(g) for g in grads])
+    for a, b in zip(mine, params, strict=True):
+        assert type(a) is type(to(b))
+        np.testing.assert_allclose(numpy_of(a), b, atol=1e-12 if float64 else 1e-5)
+
+
+class NoHostCopies(Callback):
+    """Makes every conversion of a torch tensor to NumPy an error while training runs."""
+
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+
+    def on_train_begin(self, model):
+        def refuse(*args, **kwargs):
+            raise AssertionError("a tensor was copied to the host inside the training loop")
+
+        for name in ("__array__", "numpy", "tolist", "cpu"):
+            self.monkeypatch.setattr(torch.Tensor, name, refuse)
+        to_numpy = backend.to_numpy
+        self.monkeypatch.setattr(
+            backend,
+            "to_numpy",
+            lambda x: refuse() if not isinstance(x, np.ndarray) else to_numpy(x),
+        )
+
+    def on_train_end(self, model, history):
+        self.monkeypatch.undo()
+
+
+def _training_problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = np.eye(3)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0)]
+    network = nn.Sequential(
+        nn.Dense(4, 8, random_state=0, dtype=np.float64),
+        nn.Tanh(),
+        nn.Dense(8, 3, random_state=1, dtype=np.float64),
+    )
+    return X, Y, network
+
+
+def test_the_training_loop_runs_where_the_data_lives_and_agrees_with_numpy(ns, monkeypatch):
+    to, float64 = ns
+    X, Y, reference = _training_problem()
+    network = copy.deepcopy(reference).to(backend.array_namespace(to(X)))
+    if not float64:
+        network = nn.Sequential(*network.layers)
+        for layer in network.all_layers():
+            layer.to(backend.array_namespace(to(X)))
+            for key, value in layer.params.items():
+                layer.params[key] = to(numpy_of(value))
+            for key in layer._buffers:
+                setattr(layer, key, to(numpy_of(getattr(layer, key))))
+    criterion = nn.SoftmaxCrossEntropy()
+
+    def loss_and_gradients(net):
+        def step(X_b, Y_b, w_b):
+            loss = criterion.forward(net.forward(X_b, training=True), Y_b, w_b)
+            net.backward(criterion.backward())
+            return loss, net.gradients()
+
+        return step
+
+    options = dict(max_iter=4, batch_size=16, random_state=0)
+    expected = train(
+        loss_and_gradients(reference), reference.parameters(), Adam(0.01), X, Y, **options
+    )
+    callbacks = [NoHostCopies(monkeypatch)]
+    history = train(
+        loss_and_gradients(network), network.parameters(), Adam(0.01), to(X), to(Y),
+        callbacks=callbacks, **options,
+    )  # fmt: skip
+    tolerance = 1e-10 if float64 else 1e-4
+    np.testing.assert_allclose(history.loss, expected.loss, rtol=tolerance)
+    for a, b in zip(network.parameters(), reference.parameters(), strict=True):
+        assert type(a) is type(to(X))
+        np.testing.assert_allclose(numpy_of(a), b, atol=tolerance * 10)
+
+
+# --- estimators: scikit-learn's array_api_dispatch, the device parameter ----------------------
+
+
+def _digits(n=300):
+    X, y = load_digits(return_X_y=True)
+    return (X[:n] / 16).astype(np.float32), y[:n]
+
+
+ESTIMATORS = {
+    "MLPClassifier": lambda: MLPClassifier((16,), max_iter=8, random_state=0),
+    "MLPClassifier-sgd-early-stopping": lambda: MLPClassifier(
+        (16,), solver="sgd", early_stopping=True, max_iter=6, random_state=0, alpha=0.01
+    ),
+    "MLPClassifier-lbfgs": lambda: MLPClassifier((8,), solver="lbfgs", max_iter=10, random_state=0),
+    "MLPRegressor": lambda: MLPRegressor(
+        hidden_layer_sizes=(16,), max_iter=8, random_state=0, early_stopping=True
+    ),
+    "SoftmaxClassifier": lambda: SoftmaxClassifier(max_iter=8, random_state=0),
+    "ConvNetClassifier": lambda: ConvNetClassifier(
+        conv_layers=((3, 3),), hidden_layer_sizes=(8,), max_iter=3, random_state=0
+    ),
+}
+
+
+def _outputs(estimator, X):
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X), estimator.predict(X)
+    return estimator.predict(X), estimator.predict(X)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_an_estimator_fitted_under_dispatch_follows_x_and_agrees_with_numpy(name, ns, monkeypatch):
+    to, float64 = ns
+    X, y = _digits()
+    X = X.astype(np.float64 if float64 else np.float32)
+    if name == "MLPRegressor":
+        y = y.astype(X.dtype)
+    expected_proba, expected_labels = _outputs(ESTIMATORS[name]().fit(X, y), X)
+    estimator = ESTIMATORS[name]()
+    if hasattr(estimator, "callbacks") and estimator.solver != "lbfgs":  # SciPy's is on the host
+        estimator.set_params(callbacks=[NoHostCopies(monkeypatch)])
+    with sklearn.config_context(array_api_dispatch=True):
+        estimator.fit(to(X), to(y))
+        proba, labels = _outputs(estimator, to(X))
+        score = estimator.score(to(X), to(y))
+    fitted = estimator.coefs_[0] if hasattr(estimator, "coefs_") else estimator.coef_
+    for array in (proba, labels, fitted):
+        assert type(array) is type(to(X))
+    tolerance = 1e-8 if float64 else 1e-3
+    np.testing.assert_allclose(numpy_of(proba), expected_proba, atol=tolerance)
+    if sklearn.base.is_classifier(estimator):
+        assert np.mean(numpy_of(labels) == expected_labels) > 0.99
+        assert 0 < float(score) <= 1
+    # without dispatch, the fitted model takes and gives NumPy, as scikit-learn always did
+    np.testing.assert_allclose(_outputs(estimator, X)[0], expected_proba, atol=tolerance)
+
+
+def test_a_model_fitted_on_tensors_saves_and_loads_into_numpy(tmp_path):
+    X, y = _digits()
+    with sklearn.config_context(array_api_dispatch=True):
+        model = MLPClassifier((16,), max_iter=5, random_state=0).fit(
+            torch.tensor(X), torch.tensor(y)
+        )
+        expected = model.predict_proba(torch.tensor(X)).numpy()
+    model.save(tmp_path / "model.ml")
+    import ml
+
+    loaded = ml.load(tmp_path / "model.ml")
+    assert isinstance(loaded.coefs_[0], np.ndarray)
+    np.testing.assert_allclose(loaded.predict_proba(X), expected, atol=1e-6)
+    loaded.partial_fit(X, y)  # the optimizer's moments came back too, as NumPy
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu")], ids=["cpu", "torch.device"])
+def test_the_device_parameter_takes_numpy_in_and_gives_numpy_out(device):
+    X, y = _digits()
+    expected = MLPClassifier((16,), max_iter=5, random_state=0).fit(X, y).predict_proba(X)
+    model = MLPClassifier((16,), max_iter=5, random_state=0, device=device).fit(X, y)
+    proba = model.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and isinstance(model.predict(X), np.ndarray)
+    if isinstance(device, torch.device):
+        assert isinstance(model.coefs_[0], torch.Tensor)
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:3", "mps", "gpu"])
+def test_a_device_that_is_not_there_is_a_clear_error(device):
+    if device.startswith("cuda") and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    X, y = _digits(50)
+    with pytest.raises(ValueError, match=rf"device='{device}' is not available here.*device=None"):
+        MLPClassifier(max_iter=1, device=device).fit(X, y)
+
+
+def test_device_without_torch_or_cupy_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(backend, "_library", lambda name: None)
+    with pytest.raises(ValueError, match="pip install torch.*pip install cupy-cuda12x"):
+        backend.resolve_device("cuda", np.ones((2, 2)))
+
+
+def test_device_of_the_wrong_type_names_the_parameter():
+    with pytest.raises(TypeError, match="device must be None, a string or a torch.device"):
+        MLPClassifier(device=3).fit(*_digits(50))
+
+
+def test_a_network_refuses_input_of_another_library():
+    network = nn.Sequential(nn.Dense(4, 2, random_state=0))
+    with pytest.raises(TypeError, match="x is an array of .*torch.* network's parameters"):
+        network.forward(torch.ones((3, 4)))
+
+
+def test_the_shuffle_of_a_seed_is_the_same_in_every_library(ns):
+    to, _ = ns
+    like = to(np.zeros(3))
+    order = backend.permutation(np.random.default_rng(5), 10, like)
+    assert type(order) is type(like)
+    np.testing.assert_array_equal(numpy_of(order), np.random.default_rng(5).permutation(10))
