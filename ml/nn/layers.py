@@ -232,8 +232,7 @@ class ReLU(Activation):
         super().__init__("relu")
 
     def backward(self, dout):
-        xp = array_namespace(dout)
-        return xp.where(self._x > 0, dout, xp.zeros_like(dout))
+        return dout * array_namespace(dout).astype(self._x > 0, dout.dtype)
 
 
 class LeakyReLU(Activation):
