@@ -1,9 +1,11 @@
 """The MLP and CNN workloads on a GPU through PyTorch (and CuPy where installed), checked against
 the CPU result and timed side by side with NumPy on the CPU.
 
-Each workload is fitted with the same seed on NumPy (the reference) and with ``device=...``; the
-predicted probabilities must agree to float32 tolerance (``shuffle=False`` and no dropout, so that
-both take the same steps). Where no GPU exists the script says so and exits with status 0.
+Each workload is fitted with the same seed on NumPy (the reference) and with ``device=...``, and
+timed. The check: after one epoch from the same start, the predicted probabilities must agree to
+float32 tolerance (rounding differences grow chaotically over many steps, as between any two BLAS
+libraries). Where no GPU exists the script says so and exits with status 0; a check that fails
+exits with status 1.
 
 Run: ``python benchmarks/gpu.py`` (``--device cuda:1`` for another GPU).
 """
@@ -17,12 +19,13 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from ml import ConvNetClassifier, MLPClassifier
 
-TOLERANCE = 2e-3  # float32 sums in another order, over a few hundred Adam steps
+TOLERANCE = 1e-4  # float32 sums in another order, over one epoch of Adam steps
 
 
 def workloads(n_repeats: int):
@@ -69,6 +72,15 @@ def timed(estimator, X, y):
     return time.perf_counter() - start, estimator.predict_proba(X)
 
 
+def one_epoch_difference(estimator, device, X, y) -> float:
+    """The largest difference of the probabilities after one epoch on NumPy and on ``device``."""
+    short = clone(estimator).set_params(max_iter=1)
+    expected = short.set_params(device=None).fit(X, y).predict_proba(X)
+    return float(
+        np.abs(short.set_params(device=device).fit(X, y).predict_proba(X) - expected).max()
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -83,13 +95,13 @@ def main(argv=None) -> int:
     warnings.simplefilter("ignore", ConvergenceWarning)
     failed = False
     for name, estimator, X, y in workloads(args.repeats):
-        cpu_time, expected = timed(estimator, X, y)
+        cpu_time, _ = timed(estimator, X, y)
         print(f"{name}: {X.shape[0]} samples; NumPy on the CPU {cpu_time:.2f} s")
         for label, device in devices:
             gpu = estimator.set_params(device=device)
             timed(gpu, X[:512], y[:512])  # warm-up: kernels, allocator
-            gpu_time, proba = timed(gpu, X, y)
-            error = float(np.abs(proba - expected).max())
+            gpu_time, _ = timed(gpu, X, y)
+            error = one_epoch_difference(estimator, device, X, y)
             ok = error < TOLERANCE
             failed |= not ok
             print(

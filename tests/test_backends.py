@@ -7,6 +7,9 @@ runs are compared with the NumPy result of the same computation.
 """
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -361,3 +364,14 @@ def test_the_shuffle_of_a_seed_is_the_same_in_every_library(ns):
     order = backend.permutation(np.random.default_rng(5), 10, like)
     assert type(order) is type(like)
     np.testing.assert_array_equal(numpy_of(order), np.random.default_rng(5).permutation(10))
+
+
+def test_the_gpu_benchmark_exits_cleanly_where_there_is_no_gpu():
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this machine has a GPU")
+    script = Path(__file__).parents[1] / "benchmarks" / "gpu.py"
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No GPU here" in done.stdout
