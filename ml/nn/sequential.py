@@ -48,11 +48,11 @@ class Sequential(Layer):
         xp = array_namespace(x)
         if not xp.isdtype(x.dtype, ("real floating", "integral", "bool")):
             raise TypeError(f"x must be an array of numbers; got {x.dtype}.")
-        params = self.parameters()
-        if params and array_namespace(params[0]) is not xp:
+        first = next((p for layer in self.all_layers() for p in layer.params.values()), None)
+        if first is not None and array_namespace(first) is not xp:
             raise TypeError(
                 f"x is an array of {xp.__name__} and the network's parameters of "
-                f"{array_namespace(params[0]).__name__}: move one to the other "
+                f"{array_namespace(first).__name__}: move one to the other "
                 "(network.to(array_api_compat.array_namespace(x), device))."
             )
 
