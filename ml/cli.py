@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -51,9 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore", ConvergenceWarning)
     plots.set_plot_style()
     try:
-        _check_out(Path(args.out))
+        if hasattr(args, "out"):
+            _check_out(Path(args.out))
         return args.command(args, parser)
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError, OSError, ImportError) as error:
         if args.traceback:
             raise
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
@@ -100,6 +102,26 @@ def _parser() -> argparse.ArgumentParser:
     _add_train_arguments(train)
     _add_common(train)
     train.set_defaults(command=_train)
+
+    playground = commands.add_parser(
+        "playground",
+        help="serve the playground: train networks on 2-D data in your browser",
+        description="Serve the playground, a page where real ml networks learn 2-D data while "
+        "you watch, on 127.0.0.1 (needs the playground extra: pip install 'ml-nn[playground]'). "
+        "Ctrl-C stops it.",
+    )
+    playground.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 exposes the "
+        "playground to your network)",
+    )
+    playground.add_argument("--port", type=int, default=8000, help="(default: 8000; 0: any free)")
+    playground.add_argument(
+        "--no-browser", action="store_true", help="print the address without opening a browser"
+    )
+    playground.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    playground.set_defaults(command=_playground)
     return parser
 
 
@@ -222,6 +244,19 @@ def _name(model) -> str:
     if isinstance(model, MLPClassifier):
         return f"MLP {tuple(model.hidden_layer_sizes)} {model.solver}"
     return f"softmax classifier ({model.solver})"
+
+
+def _playground(args, parser) -> int:
+    from ml.playground import Playground  # an ImportError names the extra to install
+
+    server = Playground(args.host, args.port)
+    print(f"ml playground: {server.url}  (Ctrl-C stops it)", flush=True)
+    if not args.no_browser:
+        import webbrowser
+
+        threading.Timer(0.5, webbrowser.open, [server.url]).start()
+    server.serve_forever()
+    return 0
 
 
 def _demo(args, parser) -> int:

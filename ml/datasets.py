@@ -19,9 +19,12 @@ from ml.backend import check_random_state, sklearn_seed
 
 __all__ = [
     "blobs",
+    "bumps",
     "circles",
     "load_digits",
     "load_mnist",
+    "moons",
+    "plane",
     "read_idx",
     "shift_images",
     "twospirals",
@@ -102,6 +105,41 @@ def blobs(
         cluster_std=cluster_std,
         random_state=sklearn_seed(random_state),
     )
+
+
+def moons(n_samples: int = 400, noise: float = 0.1, random_state=None):
+    """Two interleaving half circles (scikit-learn's ``make_moons``), labels 0 and 1."""
+    check_number("n_samples", n_samples, integer=True, low=2)
+    check_number("noise", noise, low=0)
+    return sklearn.datasets.make_moons(
+        n_samples, noise=noise, random_state=sklearn_seed(random_state)
+    )
+
+
+def plane(n_samples: int = 400, noise: float = 0.0, random_state=None):
+    """Regression on a tilted plane: points in [-1, 1]^2, target ``(x_1 + x_2) / 2`` plus Gaussian
+    noise of standard deviation ``noise``; returns float ``y``."""
+    return _uniform_square(n_samples, noise, random_state, lambda X: X.sum(axis=1) / 2)
+
+
+def bumps(n_samples: int = 400, noise: float = 0.0, random_state=None):
+    """Regression on two Gaussian bumps of opposite sign: points in [-1, 1]^2, target
+    ``exp(-|x - c|^2 / 0.18) - exp(-|x + c|^2 / 0.18)`` with ``c = (0.4, 0.4)``, plus noise."""
+
+    def height(X):
+        centre = np.array([0.4, 0.4])
+        up = np.exp(-np.sum((X - centre) ** 2, axis=1) / 0.18)
+        return up - np.exp(-np.sum((X + centre) ** 2, axis=1) / 0.18)
+
+    return _uniform_square(n_samples, noise, random_state, height)
+
+
+def _uniform_square(n_samples, noise, random_state, target):
+    check_number("n_samples", n_samples, integer=True, low=1)
+    check_number("noise", noise, low=0)
+    rng = check_random_state(random_state)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    return X, target(X) + rng.normal(0, noise, size=n_samples)
 
 
 def load_digits(*, images: bool = False):

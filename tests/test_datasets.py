@@ -16,7 +16,17 @@ def test_twospirals_has_two_interleaved_spirals_of_n_samples_each():
     np.testing.assert_allclose(X_noiseless[:300], -X_noiseless[300:])
 
 
-@pytest.mark.parametrize("make", [datasets.twospirals, datasets.xor, datasets.circles])
+@pytest.mark.parametrize(
+    "make",
+    [
+        datasets.twospirals,
+        datasets.xor,
+        datasets.circles,
+        datasets.moons,
+        datasets.plane,
+        datasets.bumps,
+    ],
+)
 def test_generators_are_reproducible(make):
     first, second, other = make(random_state=1), make(random_state=1), make(random_state=2)
     np.testing.assert_array_equal(first[0], second[0])
@@ -35,6 +45,18 @@ def test_circles_and_blobs():
     np.testing.assert_allclose(radius[y == 1], 0.5)
     X, y = datasets.blobs()
     assert X.shape == (1500, 2) and set(y) == {0, 1, 2}
+
+
+def test_moons_and_regression_sets():
+    X, y = datasets.moons(200, noise=0.0, random_state=0)
+    assert X.shape == (200, 2) and np.bincount(y).tolist() == [100, 100]
+    X, y = datasets.plane(300, random_state=0)
+    assert y.dtype.kind == "f" and np.abs(X).max() <= 1
+    np.testing.assert_allclose(y, X.sum(axis=1) / 2)
+    X, y = datasets.bumps(300, random_state=0)
+    assert y.max() > 0.5 and y.min() < -0.5 and np.abs(y).max() <= 1
+    _, noisy = datasets.bumps(300, noise=0.1, random_state=0)
+    assert 0.05 < np.std(noisy - y) < 0.2
 
 
 def test_load_digits_flat_and_as_images():

@@ -191,6 +191,8 @@ class BaseMLP(SaveMixin, BaseEstimator):
             self._fit_lbfgs(X, Y, weight, criterion)
         else:
             self._fit_stochastic(X, Y, y_labels, weight, criterion, incremental)
+        for layer in self.network_.all_layers():
+            layer.forget()  # the last batch's activations: no backward pass will need them
         return self
 
     def _check_input(self, X, *, reset):

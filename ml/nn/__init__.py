@@ -26,7 +26,7 @@ from ml.nn.losses import (
     SquaredError,
 )
 from ml.nn.sequential import Sequential
-from ml.nn.trace import LayerTrace, Trace, trace
+from ml.nn.trace import LayerTrace, Trace, hidden_activations, trace
 
 __all__ = [
     "Activation",
@@ -40,6 +40,7 @@ __all__ = [
     "Flatten",
     "GlobalAvgPool2D",
     "Identity",
+    "hidden_activations",
     "Layer",
     "LayerTrace",
     "LeakyReLU",

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ml.functional import one_hot
+from ml.nn.layers import Activation, Dense
 from ml.nn.losses import Loss, SoftmaxCrossEntropy, SquaredError
 
-__all__ = ["LayerTrace", "Trace", "trace"]
+__all__ = ["LayerTrace", "Trace", "hidden_activations", "trace"]
 
 
 @dataclass
@@ -98,3 +99,18 @@ def trace(network, x, y, loss: Loss | None = None) -> Trace:
         step.grad_input = gradient
         step.param_grads = {name: layer.grads[name].copy() for name in layer.params}
     return Trace(steps, total)
+
+
+def hidden_activations(network, x) -> list:
+    """What every hidden unit computes for ``x``: the output of each activation layer before the
+    last Dense layer, in inference mode (dropout off), one array of shape (n_samples, width) per
+    hidden layer. Nothing is kept for a backward pass."""
+    layers = list(network.all_layers())
+    last_dense = max(i for i, layer in enumerate(layers) if isinstance(layer, Dense))
+    outputs, value = [], x
+    for layer in layers[:last_dense]:
+        value = layer.forward(value, training=False)
+        layer.forget()
+        if isinstance(layer, Activation):
+            outputs.append(value)
+    return outputs

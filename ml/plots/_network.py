@@ -15,7 +15,7 @@ __all__ = ["plot_backprop", "plot_network"]
 POSITIVE, NEGATIVE = "#ee6677", "#4477aa"  # red for weights above zero, blue below
 
 
-def _dense_layers(model_or_net) -> tuple[list[nn.Dense], list[nn.Layer]]:
+def _dense_layers(model_or_net) -> list[nn.Dense]:
     network = getattr(model_or_net, "network_", model_or_net)
     if not isinstance(network, nn.Sequential):
         raise TypeError(
@@ -26,7 +26,7 @@ def _dense_layers(model_or_net) -> tuple[list[nn.Dense], list[nn.Layer]]:
     dense = [layer for layer in layers if isinstance(layer, nn.Dense)]
     if not dense or any(isinstance(layer, nn.Conv2D) for layer in layers):
         raise ValueError("plot_network draws networks of Dense layers (an MLP).")
-    return dense, layers
+    return dense
 
 
 def _shown(n: int, most: int) -> list[int]:
@@ -57,7 +57,7 @@ def plot_network(model_or_net, *, X=None, ax=None, max_units: int = 12, maps: bo
     ax : Axes
     """
     check_number("max_units", max_units, integer=True, low=2)
-    dense, layers = _dense_layers(model_or_net)
+    dense = _dense_layers(model_or_net)
     ax = plt.subplots(figsize=(2.2 * (len(dense) + 1), 4.5))[1] if ax is None else ax
     widths = [dense[0].in_features, *[layer.out_features for layer in dense]]
     shown = [_shown(n, max_units) for n in widths]
@@ -85,7 +85,7 @@ def plot_network(model_or_net, *, X=None, ax=None, max_units: int = 12, maps: bo
     ax.grid(False)
     ax.set_title("Weights: red > 0, blue < 0, width = size")
     if maps and X is not None and widths[0] == 2:
-        _unit_maps(ax, layers, dense, shown, position, np.asarray(X, dtype=float))
+        _unit_maps(ax, model_or_net, dense, shown, position, np.asarray(X, dtype=float))
     return ax
 
 
@@ -93,25 +93,19 @@ def _y(i: int, n: int) -> float:
     return 0.5 if n == 1 else 1.0 - i / (n - 1)
 
 
-def _unit_maps(ax, layers, dense, shown, position, X, resolution: int = 40):
+def _unit_maps(ax, model_or_net, dense, shown, position, X, resolution: int = 40):
     """A small image of each hidden unit's activation over the plane of ``X``."""
     (x0, y0), (x1, y1) = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    value = np.c_[xx.ravel(), yy.ravel()].astype(dense[0].params["W"].dtype)
-    column = 0
-    for layer in layers[:-1]:
-        value = layer.forward(value, training=False)
-        if isinstance(layer, nn.Activation) and column + 1 < len(dense):
-            column += 1
-            for unit in shown[column]:
-                inset = ax.inset_axes(
-                    [column - 0.16, position[column][unit] - 0.05, 0.32, 0.1],
-                    transform=ax.transData,
-                )
-                inset.imshow(value[:, unit].reshape(xx.shape), origin="lower", cmap="RdBu_r")
-                inset.set_axis_off()
-    for layer in layers:
-        layer.forget()
+    network = getattr(model_or_net, "network_", model_or_net)
+    grid = np.c_[xx.ravel(), yy.ravel()].astype(dense[0].params["W"].dtype)
+    for column, value in enumerate(nn.hidden_activations(network, grid), start=1):
+        for unit in shown[column]:
+            inset = ax.inset_axes(
+                [column - 0.16, position[column][unit] - 0.05, 0.32, 0.1], transform=ax.transData
+            )
+            inset.imshow(value[:, unit].reshape(xx.shape), origin="lower", cmap="RdBu_r")
+            inset.set_axis_off()
 
 
 def plot_backprop(trace, *, axes=None):
