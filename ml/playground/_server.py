@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ml.playground._data import parse_csv
 from ml.playground._session import Session, check_config
 
 STATIC = Path(__file__).parent / "static"
@@ -85,8 +86,6 @@ class _Visitor:
             await self.send(self.session.frame())
 
     async def on_csv(self, message) -> None:
-        from ml.playground._data import parse_csv
-
         points = parse_csv(message.get("text"))
         config = {**(self.session.config if self.session else {}), "dataset": "custom"}
         await self.on_config({"config": {**config, "data": points}})

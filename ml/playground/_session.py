@@ -10,11 +10,10 @@ from __future__ import annotations
 import base64
 import math
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 
 from ml import nn
 from ml.estimators import MLPClassifier, MLPRegressor
@@ -155,20 +154,17 @@ class Session:
             **OPTIMIZERS[c["optimizer"]],
         }
         self.model = (MLPClassifier if self.classification else MLPRegressor)(**options)
-        self.epoch = self.updates = 0
+        self.epoch = 0
 
     def step(self, epochs: int = 1) -> None:
         """Train ``epochs`` more epochs (minibatches of ``batch`` points) from where it stands."""
         X, (_, y) = self.X["train"], self.points["train"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for _ in range(epochs):
-                if self.classification:
-                    self.model.partial_fit(X, y, classes=self.classes)
-                else:
-                    self.model.partial_fit(X, y)
+        for _ in range(epochs):
+            if self.classification:
+                self.model.partial_fit(X, y, classes=self.classes)
+            else:
+                self.model.partial_fit(X, y)
         self.epoch += epochs
-        self.updates += epochs * self.updates_per_epoch
 
     @property
     def updates_per_epoch(self) -> int:
@@ -198,7 +194,7 @@ class Session:
         return {
             "type": "frame",
             "epoch": self.epoch,
-            "updates": self.updates,
+            "updates": self.epoch * self.updates_per_epoch,
             **self.metrics(),
             "regions": self._regions(),
             "neurons": self._neuron_maps(),
@@ -214,15 +210,14 @@ class Session:
                 out[f"{part}_loss"] = out[f"{part}_score"] = None
                 continue
             if self.classification:
-                probs = np.clip(self.model.predict_proba(X), 1e-12, 1)
-                index = np.searchsorted(self.classes, y)
-                loss = -np.mean(np.log(probs[np.arange(len(y)), index]))
-                score = np.mean(self.classes[probs.argmax(axis=1)] == y)
-            else:
+                proba = self.model.predict_proba(X)
+                loss = log_loss(y, proba, labels=self.classes)
+                score = np.mean(self.classes[proba.argmax(axis=1)] == y)
+            else:  # squared error, and R^2 (0 where the targets are all alike)
                 prediction = self.model.predict(X)
                 loss = np.mean((prediction - y) ** 2)
                 total = np.sum((y - y.mean()) ** 2)
-                score = 1 - np.sum((prediction - y) ** 2) / total if total > 0 else 0.0
+                score = 1 - loss * len(y) / total if total > 0 else 0.0
             out[f"{part}_loss"], out[f"{part}_score"] = float(loss), float(score)
         return out
 
