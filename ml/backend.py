@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import numbers
+import weakref
 
 import array_api_compat
 import array_api_compat.numpy as numpy_namespace
@@ -21,8 +22,11 @@ __all__ = [
     "check_random_state",
     "copy",
     "device",
+    "flat_buffer",
+    "flatten_into",
     "is_numpy",
     "legacy_random_state",
+    "matmul",
     "move",
     "numpy_dtype",
     "permutation",
@@ -30,6 +34,7 @@ __all__ = [
     "resolve_device",
     "sklearn_seed",
     "take_rows",
+    "window_counts",
     "to_numpy",
     "windows",
     "zeros",
@@ -49,8 +54,11 @@ def as_array(x, name: str = "x"):
 
     Raises ``TypeError`` naming ``name`` when a NumPy ``x`` does not hold numbers.
     """
-    xp = array_namespace(x)
-    x = xp.asarray(x)
+    if type(x) is np.ndarray:  # the common case: no conversion to look for
+        xp = numpy_namespace
+    else:
+        xp = array_namespace(x)
+        x = xp.asarray(x)
     if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be an array of numbers; got dtype {x.dtype}.")
     return xp, x
@@ -267,6 +275,19 @@ def _torch_generator(rng, place):
 # --- NumPy fast paths with a portable fallback ----------------------------------------------------
 
 
+def window_counts(size, kernel, stride) -> tuple[int, int]:
+    """How many windows of ``kernel`` fit, at ``stride``, down and across an input of ``size``
+    (height, width); a ``ValueError`` where none does."""
+    (h, w), (kh, kw), (sh, sw) = size, kernel, stride
+    out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"a {kh}x{kw} window does not fit in the padded input of size {h}x{w}; use a "
+            "smaller kernel or more padding."
+        )
+    return out_h, out_w
+
+
 def windows(x, kernel, stride, *, channels_last=False):
     """Every kernel-sized window of the 4-D ``x``: of shape (N, C, OH, OW, KH, KW) for NCHW input,
     or (N, OH, OW, KH, KW, C) for NHWC input with ``channels_last``.
@@ -274,13 +295,7 @@ def windows(x, kernel, stride, *, channels_last=False):
     NumPy gets a strided view (no copy); other libraries stack one strided slice per kernel offset.
     """
     (kh, kw), (sh, sw) = kernel, stride
-    h, w = x.shape[1:3] if channels_last else x.shape[2:4]
-    out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
-    if out_h < 1 or out_w < 1:
-        raise ValueError(
-            f"a {kh}x{kw} window does not fit in the padded input of size {h}x{w}; use a "
-            "smaller kernel or more padding."
-        )
+    out_h, out_w = window_counts(x.shape[1:3] if channels_last else x.shape[2:4], kernel, stride)
     if isinstance(x, np.ndarray):
         s = x.strides
         if channels_last:
@@ -298,3 +313,55 @@ def windows(x, kernel, stride, *, channels_last=False):
         return xp.reshape(xp.stack(parts, axis=3), (x.shape[0], out_h, out_w, kh, kw, x.shape[3]))
     parts = [x[:, :, r, c] for r in rows for c in cols]
     return xp.reshape(xp.stack(parts, axis=-1), (*x.shape[:2], out_h, out_w, kh, kw))
+
+
+# --- NumPy fast paths: one flat buffer for many arrays, products written in place ---------------
+
+
+def matmul(a, b, out=None):
+    """``a @ b``, written into ``out`` when it is given (NumPy: no temporary; elsewhere a copy)."""
+    if out is None:
+        return a @ b
+    if type(out) is np.ndarray:
+        return np.matmul(a, b, out=out)
+    out[...] = a @ b
+    return out
+
+
+def flat_buffer(arrays):
+    """The one 1-D NumPy array of which ``arrays`` are consecutive views covering all of it (as
+    :func:`flatten_into` makes them), or None: then they are updated one by one."""
+    if not arrays or type(arrays[0]) is not np.ndarray:
+        return None
+    base = arrays[0].base
+    if type(base) is not np.ndarray or base.ndim != 1:
+        return None
+    seen = _TILINGS.get(id(base))  # asked every step for the same views: remember the answer
+    if seen is not None and seen[0]() is base and len(seen[1]) == len(arrays):
+        if all(ref() is array for ref, array in zip(seen[1], arrays, strict=True)):
+            return base
+    address = base.__array_interface__["data"][0]
+    for array in arrays:
+        if array.base is not base or array.__array_interface__["data"][0] != address:
+            return None
+        address += array.nbytes
+    if address != base.__array_interface__["data"][0] + base.nbytes:
+        return None
+    if len(_TILINGS) > 64:
+        _TILINGS.clear()
+    _TILINGS[id(base)] = (weakref.ref(base), [weakref.ref(array) for array in arrays])
+    return base
+
+
+_TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
+
+
+def flatten_into(arrays):
+    """Copy NumPy ``arrays`` of one dtype into one new flat buffer; return their views in it
+    (same shapes, same values), in order."""
+    flat = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.zeros(0)
+    views, offset = [], 0
+    for array in arrays:
+        views.append(flat[offset : offset + array.size].reshape(array.shape))
+        offset += array.size
+    return views

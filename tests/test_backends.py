@@ -72,6 +72,10 @@ LAYERS = {
         lambda: nn.Conv2D(2, 3, 3, padding=1, random_state=0, dtype=np.float64),
         (2, 2, 5, 5),
     ),
+    "Conv2D-many-channels": (
+        lambda: nn.Conv2D(5, 3, 3, padding=1, random_state=0, dtype=np.float64),
+        (2, 5, 4, 4),
+    ),
     "Conv2D-strided": (
         lambda: nn.Conv2D(2, 2, (2, 3), stride=2, random_state=0, dtype=np.float64),
         (2, 2, 6, 7),

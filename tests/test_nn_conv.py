@@ -36,8 +36,10 @@ def _conv(kernel, stride, padding, in_channels=3, out_channels=4):
 
 
 @pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
-def test_conv2d_gradients(kernel, stride, padding, height, width):
-    assert_layer_gradients(_conv(kernel, stride, padding), RNG.normal(size=(2, 3, height, width)))
+@pytest.mark.parametrize("channels", [3, 6])  # im2col made by kernel offsets, and by windows
+def test_conv2d_gradients(kernel, stride, padding, height, width, channels):
+    conv = _conv(kernel, stride, padding, in_channels=channels)
+    assert_layer_gradients(conv, RNG.normal(size=(2, channels, height, width)))
 
 
 @pytest.mark.parametrize("kernel, stride, padding, height, width", POOL_CASES)
@@ -97,15 +99,16 @@ def _torch_check(layer, x, reference):
 
 
 @pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
+@pytest.mark.parametrize("channels", [3, 6])
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
-def test_conv2d_matches_pytorch(kernel, stride, padding, height, width):
+def test_conv2d_matches_pytorch(kernel, stride, padding, height, width, channels):
     torch = pytest.importorskip("torch")
-    conv = _conv(kernel, stride, padding)
+    conv = _conv(kernel, stride, padding, in_channels=channels)
     W = torch.tensor(conv.params["W"], requires_grad=True)
     b = torch.tensor(conv.params["b"], requires_grad=True)
     _torch_check(
         conv,
-        RNG.normal(size=(2, 3, height, width)),
+        RNG.normal(size=(2, channels, height, width)),
         lambda xt: torch.nn.functional.conv2d(xt, W, b, stride, padding),
     )
     np.testing.assert_allclose(conv.grads["W"], W.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -234,7 +234,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         """Forward and backward pass: the penalised loss ``L + alpha / (2 n) sum ||W||^2`` of a
         batch whose weights sum to ``n``, and the gradient of every parameter."""
         loss = criterion.forward(self.network_.forward(X, training=True), Y, weight)
-        self.network_.backward(criterion.backward())
+        self.network_.backward_params(criterion.backward())
         if self.alpha:
             xp = array_namespace(X)
             n = X.shape[0] if weight is None else xp.sum(weight)
@@ -261,6 +261,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
         if self._optimizer is None or not incremental:
             self._optimizer, self._schedule = self._make_optimizer(), self._make_schedule()
+        self.network_.flatten_parameters()  # NumPy: the optimizer updates one buffer per step
         train(
             functools.partial(self._loss_and_gradients, criterion),
             self.network_.parameters(),

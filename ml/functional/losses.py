@@ -21,6 +21,7 @@ __all__ = [
     "binary_cross_entropy_gradient",
     "cross_entropy",
     "cross_entropy_gradient",
+    "cross_entropy_with_gradient",
     "l2_penalty",
     "l2_penalty_gradient",
     "label_binarize",
@@ -95,6 +96,14 @@ def cross_entropy_gradient(logits, Y, *, sample_weight=None, base: float | None 
     xp, f, Y, weight = _prepare(logits, Y, sample_weight)
     grad = (softmax(f) - Y) * weight
     return grad if base is None else grad / math.log(_check_base(base))
+
+
+def cross_entropy_with_gradient(logits, Y, *, sample_weight=None):
+    """:func:`cross_entropy` and :func:`cross_entropy_gradient` from one log-softmax: the loss
+    ``-sum_i w_i Y_i . log q_i`` and its gradient ``(q - Y) w`` with ``q = exp(log q)``."""
+    xp, f, Y, weight = _prepare(logits, Y, sample_weight)
+    log_q = log_softmax(f)
+    return -xp.sum(Y * log_q * weight), (xp.exp(log_q) - Y) * weight
 
 
 def binary_cross_entropy(logits, Y, *, sample_weight=None):
@@ -185,13 +194,13 @@ def _prepare(f, Y, sample_weight):
     """Namespace, ``f``, ``Y`` (in ``f``'s dtype) and the weights ``w_i / sum w`` as a column
     (the scalar ``1 / n`` without ``sample_weight``), after checking the shapes."""
     xp = array_namespace(f, Y)
-    f, Y = xp.asarray(f), xp.asarray(Y)
+    (_, f), (_, Y) = _as_array(f, "logits"), _as_array(Y, "Y")
     if f.ndim != 2 or tuple(Y.shape) != tuple(f.shape):
         raise ValueError(
             "logits and Y must both have shape (n_samples, n_outputs); "
             f"got logits {tuple(f.shape)} and Y {tuple(Y.shape)}."
         )
-    Y = xp.astype(Y, f.dtype)
+    Y = xp.astype(Y, f.dtype, copy=False)
     n = f.shape[0]
     if sample_weight is None:
         return xp, f, Y, 1.0 / n

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ml._validation import check_number
-from ml.backend import array_namespace, device, windows, zeros
+from ml.backend import array_namespace, device, window_counts, windows, zeros
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import MAX_FEATURES, Layer, _BatchNorm
 
@@ -81,13 +81,13 @@ def _pad(x, padding, value=0.0, *, channels_last=False):
 
 
 def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
-    """Add window gradients (N, C, OH, OW, KH, KW), or (N, OH, OW, KH, KW, C) with
+    """Add window gradients (N, C, OH, OW, KH, KW), or (KH, KW, N, OH, OW, C) with
     ``channels_last``, back into a gradient of the input's shape (N, C, H, W) or (N, H, W, C):
     one slice per kernel offset adds that offset's gradient where its windows read the input."""
     (top, left), (bottom, right) = padding
     if channels_last:
         n, h, w, c = input_shape
-        _, out_h, out_w, kh, kw, _ = dwindows.shape
+        kh, kw, _, out_h, out_w, _ = dwindows.shape
         dx = zeros((n, h + top + bottom, w + left + right, c), like=dwindows)
     else:
         n, c, h, w = input_shape
@@ -99,7 +99,7 @@ def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
             rows = slice(i, i + sh * (out_h - 1) + 1, sh)
             cols = slice(j, j + sw * (out_w - 1) + 1, sw)
             if channels_last:
-                dx[:, rows, cols, :] += dwindows[:, :, :, i, j, :]
+                dx[:, rows, cols, :] += dwindows[i, j, ...]  # a contiguous block per offset
             else:
                 dx[:, :, rows, cols] += dwindows[..., i, j]
     if channels_last:
@@ -132,8 +132,9 @@ class Conv2D(Layer):
 
     Shapes: ``x`` (N, C, H, W), ``W`` (out_channels, C, kh, kw), ``b`` (out_channels,).
     With ``cols`` the windows as rows (N*OH*OW, kh*kw*C) and ``W`` as rows (out, kh*kw*C):
-    ``y = cols W^T + b``; backward ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W``, then
-    col2im. The work is done channels-last (NHWC) so that these rows are contiguous.
+    ``y = cols W^T + b``; backward ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W`` (made
+    one kernel offset after another), then col2im. The work is done channels-last (NHWC) so that
+    these rows are contiguous.
     """
 
     def __init__(
@@ -165,14 +166,47 @@ class Conv2D(Layer):
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
         xp = array_namespace(x)
+        self._input_shape = tuple(x.shape)
+        if self._few_channels():
+            return self._forward_by_offsets(x)
         # channels last, so that each window row is made of contiguous runs of C values
         x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
         cols = windows(x_pad, self.kernel_size, self.stride, channels_last=True)
         n, out_h, out_w = cols.shape[:3]
         self._cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
-        self._input_shape = tuple(x.shape)
-        y = self._cols @ self._W_rows().T + self.params["b"]
+        y = self._cols @ self._W_rows().T
+        y += self.params["b"]
         return xp.permute_dims(xp.reshape(y, (n, out_h, out_w, self.out_channels)), (0, 3, 1, 2))
+
+    def _few_channels(self) -> bool:
+        """A first layer of grey or colour images: so few channels that a window row would be
+        gathered a value or three at a time. Then im2col is made the other way round (Caffe's):
+        one row per (channel, kernel offset), of all the windows' pixels at that place, copied
+        as contiguous runs of OW pixels."""
+        return self.in_channels <= 4
+
+    def _forward_by_offsets(self, x):
+        """``cols_t`` (C*kh*kw, N*OH*OW) and ``y^T = W (out, C*kh*kw) cols_t + b``."""
+        xp, (kh, kw), (sh, sw) = array_namespace(x), self.kernel_size, self.stride
+        x_pad = _pad(x, self.padding)
+        n, c = x_pad.shape[:2]
+        out_h, out_w = window_counts(x_pad.shape[2:], self.kernel_size, self.stride)
+        self._cols_t = xp.reshape(
+            xp.stack(
+                [
+                    x_pad[
+                        :, ch, p : p + sh * (out_h - 1) + 1 : sh, q : q + sw * (out_w - 1) + 1 : sw
+                    ]
+                    for ch in range(c)
+                    for p in range(kh)
+                    for q in range(kw)
+                ]
+            ),
+            (c * kh * kw, -1),
+        )
+        y_t = xp.reshape(self.params["W"], (self.out_channels, -1)) @ self._cols_t
+        y_t += self.params["b"][:, None]
+        return xp.permute_dims(xp.reshape(y_t, (self.out_channels, n, out_h, out_w)), (1, 0, 2, 3))
 
     def get_config(self) -> dict:
         return {
@@ -192,16 +226,54 @@ class Conv2D(Layer):
         return xp.reshape(xp.permute_dims(W, (0, 2, 3, 1)), (self.out_channels, -1))
 
     def backward(self, dout):
-        xp = array_namespace(dout)
+        xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         n, _, out_h, out_w = dout.shape
-        dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
-        (kh, kw), c = self.kernel_size, self.in_channels
-        dW_rows = xp.reshape(dy.T @ self._cols, (-1, kh, kw, c))
-        self.grads = {"W": xp.permute_dims(dW_rows, (0, 3, 1, 2)), "b": xp.sum(dy, axis=0)}
-        dcols = xp.reshape(dy @ self._W_rows(), (n, out_h, out_w, kh, kw, c))
+        if self._few_channels():
+            dy_t = self._dy_t(dout)
+            self._param_grads_by_offsets(dout, dy_t)
+            # dcols_t = W^T dy^T (C*kh*kw, N*OH*OW), as window gradients (N, C, OH, OW, kh, kw)
+            dcols_t = xp.reshape(
+                xp.reshape(self.params["W"], (self.out_channels, -1)).T @ dy_t,
+                (c, kh, kw, n, out_h, out_w),
+            )
+            dwindows = xp.permute_dims(dcols_t, (3, 0, 4, 5, 1, 2))
+            return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+        dy = self._dy(dout)
+        self._param_grads(dout, dy)
+        # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
+        W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
+        dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
         n, _, h, w = self._input_shape
         dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
         return xp.permute_dims(dx, (0, 3, 1, 2))
+
+    def backward_params(self, dout) -> None:
+        if self._few_channels():
+            self._param_grads_by_offsets(dout, self._dy_t(dout))
+        else:
+            self._param_grads(dout, self._dy(dout))
+
+    def _dy(self, dout):
+        """``dL/dy`` as rows (N*OH*OW, out_channels), in the order of the window rows."""
+        xp = array_namespace(dout)
+        return xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
+
+    def _dy_t(self, dout):
+        """``dL/dy`` as (out_channels, N*OH*OW), the columns of ``cols_t``."""
+        xp = array_namespace(dout)
+        return xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
+
+    def _param_grads(self, dout, dy) -> None:
+        xp, (kh, kw), c = array_namespace(dy), self.kernel_size, self.in_channels
+        dW_rows = xp.reshape(dy.T @ self._cols, (-1, kh, kw, c))
+        self._keep_grad("W", xp.permute_dims(dW_rows, (0, 3, 1, 2)))
+        self._keep_grad("b", xp.sum(dout, axis=(0, 2, 3)))
+
+    def _param_grads_by_offsets(self, dout, dy_t) -> None:
+        xp = array_namespace(dy_t)
+        dW = dy_t @ self._cols_t.T  # (out, C*kh*kw): W's own layout
+        self._keep_grad("W", xp.reshape(dW, tuple(self.params["W"].shape)))
+        self._keep_grad("b", xp.sum(dout, axis=(0, 2, 3)))
 
     def _describe(self) -> str:
         kh, kw = self.kernel_size
@@ -237,7 +309,8 @@ class MaxPool2D(_Pool2D):
     window's maximum. ``stride`` defaults to ``kernel_size``; padding is -inf.
 
     Windows that tile the image (stride = kernel, no padding, the usual case) take a fast path:
-    a reshape instead of im2col, and a tie for the maximum shares the gradient equally.
+    the maximum of the kh*kw strided views ``x[:, :, i::kh, j::kw]`` (no window copies, no
+    reduction over short axes), and a tie for the maximum shares the gradient equally.
     """
 
     def forward(self, x, training: bool = False):
@@ -246,35 +319,40 @@ class MaxPool2D(_Pool2D):
         self._input_shape = tuple(x.shape)
         self._tiled = self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
         if self._tiled:
-            blocks = self._blocks(x)
-            y = xp.max(blocks, axis=(3, 5))
-            self._is_max = blocks == y[:, :, :, None, :, None]
+            views = [x[index] for index in self._offsets(x.shape)]
+            y = views[0]
+            for view in views[1:]:
+                y = xp.maximum(y, view)
+            self._x, self._y = x, y
             return y
         wins = windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
         flat = xp.reshape(wins, (*wins.shape[:4], -1))
         self._argmax = xp.argmax(flat, axis=-1)
         return xp.max(flat, axis=-1)
 
-    def _blocks(self, x):
-        """``x`` cropped to whole windows, as (N, C, OH, kh, OW, kw)."""
-        (kh, kw), (n, c, h, w) = self.kernel_size, x.shape
+    def _offsets(self, shape):
+        """The kh*kw indices ``[:, :, i::kh, j::kw]`` of an input of ``shape`` cropped to whole
+        windows: index ``(i, j)`` picks element ``(i, j)`` of every window."""
+        (kh, kw), (h, w) = self.kernel_size, shape[2:]
         out_h, out_w = h // kh, w // kw
         if out_h < 1 or out_w < 1:
             raise ValueError(f"a {kh}x{kw} window does not fit in an input of size {h}x{w}.")
-        cropped = x[:, :, : out_h * kh, : out_w * kw]
-        return array_namespace(x).reshape(cropped, (n, c, out_h, kh, out_w, kw))
+        rows = [slice(i, out_h * kh, kh) for i in range(kh)]
+        cols = [slice(j, out_w * kw, kw) for j in range(kw)]
+        return [(slice(None), slice(None), r, c) for r in rows for c in cols]
 
     def backward(self, dout):
         xp, (kh, kw) = array_namespace(dout), self.kernel_size
         if self._tiled:
-            is_max = xp.astype(self._is_max, dout.dtype)
-            share = is_max / xp.sum(is_max, axis=(3, 5), keepdims=True)
-            dblocks = share * dout[:, :, :, None, :, None]
-            dx = zeros(self._input_shape, like=dout)
-            n, c, out_h, _, out_w, _ = dblocks.shape
-            dx[:, :, : out_h * kh, : out_w * kw] = xp.reshape(
-                dblocks, (n, c, out_h * kh, out_w * kw)
-            )
+            indices = self._offsets(self._x.shape)
+            hits = [xp.astype(self._x[index] == self._y, dout.dtype) for index in indices]
+            ties = hits[0]
+            for hit in hits[1:]:
+                ties = ties + hit
+            share = dout / ties  # dy to each maximum of its window, split among ties
+            dx = xp.zeros_like(self._x)
+            for index, hit in zip(indices, hits, strict=True):
+                dx[index] = hit * share
             return dx
         offsets = xp.arange(kh * kw, device=device(self._argmax))
         hits = xp.astype(self._argmax[..., None] == offsets, dout.dtype)

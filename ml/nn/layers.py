@@ -13,7 +13,14 @@ import math
 import numpy as np
 
 from ml._validation import check_float_dtype, check_number
-from ml.backend import array_namespace, check_random_state, move, numpy_dtype, random_uniform
+from ml.backend import (
+    array_namespace,
+    check_random_state,
+    matmul,
+    move,
+    numpy_dtype,
+    random_uniform,
+)
 from ml.backend import device as device_of
 from ml.functional import activations as A
 from ml.nn.init import weights_and_bias
@@ -39,6 +46,12 @@ MAX_FEATURES = 2**24
 """The most features (or channels) a layer takes or gives: more is a mistake, not a network."""
 
 
+class GradientViews(dict):
+    """A layer's ``grads`` when its network keeps every gradient in one flat buffer
+    (:meth:`ml.nn.Sequential.flatten_parameters`): each entry is the layer's view of that buffer,
+    and ``backward`` writes into it in place."""
+
+
 class Layer(abc.ABC):
     """A building block of a network.
 
@@ -60,6 +73,24 @@ class Layer(abc.ABC):
     @abc.abstractmethod
     def backward(self, dout):
         """Given ``dL/d(output)``, fill ``grads`` and return ``dL/d(input)``."""
+
+    def backward_params(self, dout) -> None:
+        """Fill ``grads`` only, skipping ``dL/d(input)`` where the layer can: what the first
+        layer of a network does, since nobody needs the gradient of the data."""
+        self.backward(dout)
+
+    def _grad_out(self, name: str):
+        """Where ``grads[name]`` is to be written in place (its view of the flat buffer), or
+        None: then ``_keep_grad`` stores a new array."""
+        return self.grads[name] if isinstance(self.grads, GradientViews) else None
+
+    def _keep_grad(self, name: str, value) -> None:
+        if isinstance(self.grads, GradientViews):
+            held = self.grads[name]
+            if value is not held:
+                held[...] = value
+        else:
+            self.grads[name] = value
 
     def __call__(self, x, training: bool = False):
         return self.forward(x, training)
@@ -175,12 +206,17 @@ class Dense(Layer):
                 f"{self!r} needs input of shape (batch, {self.in_features}); got {tuple(x.shape)}."
             )
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        y = x @ self.params["W"]
+        y += self.params["b"]  # y = x W + b, the sum made in place
+        return y
 
     def backward(self, dout):
-        xp = array_namespace(dout)
-        self.grads = {"W": self._x.T @ dout, "b": xp.sum(dout, axis=0)}
+        self.backward_params(dout)
         return dout @ self.params["W"].T
+
+    def backward_params(self, dout) -> None:
+        self._keep_grad("W", matmul(self._x.T, dout, out=self._grad_out("W")))
+        self._keep_grad("b", array_namespace(dout).sum(dout, axis=0))
 
     def get_config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features}
@@ -369,7 +405,8 @@ class _BatchNorm(Layer):
 
     def backward(self, dout):
         xp, x_hat, axes = array_namespace(dout), self._x_hat, self._axes
-        self.grads = {"gamma": xp.sum(dout * x_hat, axis=axes), "beta": xp.sum(dout, axis=axes)}
+        self._keep_grad("gamma", xp.sum(dout * x_hat, axis=axes))
+        self._keep_grad("beta", xp.sum(dout, axis=axes))
         scale = self._shaped(self.params["gamma"], dout.ndim) * self._inv_std
         if not self._training:
             return dout * scale

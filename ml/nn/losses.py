@@ -57,6 +57,16 @@ class SoftmaxCrossEntropy(Loss):
     gradient = staticmethod(F.cross_entropy_gradient)
     out_activation = "softmax"
 
+    def forward(self, output, target, sample_weight=None):
+        # one log-softmax gives the loss and, kept for backward, its gradient
+        loss, self._gradient = F.cross_entropy_with_gradient(
+            output, target, sample_weight=sample_weight
+        )
+        return loss
+
+    def backward(self):
+        return self._gradient
+
 
 class BinaryCrossEntropy(Loss):
     """Sigmoid of each logit and the logistic loss; gradient ``(sigmoid(f) - Y) / n``."""

@@ -9,16 +9,22 @@ An optimizer keeps its own arrays (velocities, moments), one dict per parameter 
 never a reference to a parameter: ``step`` is handed the parameters each time. Its whole state is
 ``state_dict()``, plain numbers and arrays, and ``load_state_dict`` restores it (PyTorch's
 convention), so an optimizer copies, pickles and saves without surprises.
+
+Each rule is written once, as ``_update(w, g, state)``, in place. Where a network keeps all its
+parameters and gradients in one flat buffer each (``Sequential.flatten_parameters``), ``step``
+applies that one update to the whole buffers at once, its moments flat too: a handful of passes
+over memory per step instead of a handful per parameter.
 """
 
 from __future__ import annotations
 
 import abc
+import math
 
 import numpy as np
 
 from ml._validation import check_number
-from ml.backend import array_namespace, move
+from ml.backend import array_namespace, flat_buffer, flatten_into, move
 
 __all__ = ["SGD", "Adam", "Optimizer", "RMSProp"]
 
@@ -50,23 +56,60 @@ class Optimizer(abc.ABC):
                 f"this optimizer's state is for {len(self.state)} parameters; got {len(params)}."
             )
         self.t += 1
-        for param, grad, state in zip(params, grads, self.state, strict=True):
+        for param, state in zip(params, self.state, strict=True):
             for name, value in state.items():
                 if tuple(value.shape) != tuple(param.shape):
                     raise ValueError(
                         f"the optimizer's {name} has shape {tuple(value.shape)}, its parameter "
                         f"{tuple(param.shape)}."
                     )
-            param -= self._delta(grad, state)
+        flat_params, flat_grads = flat_buffer(params), flat_buffer(grads)
+        if flat_params is not None and flat_grads is not None:
+            self._update(flat_params, flat_grads, self._flat_state(params))
+        else:
+            for param, grad, state in zip(params, grads, self.state, strict=True):
+                self._update(param, grad, state)
+
+    def _flat_state(self, params) -> dict:
+        """The per-parameter arrays as flat buffers (made so on first use): each parameter's
+        entry stays a view of its part, so ``state_dict`` is unchanged."""
+        names = self._state_names if self._keeps_state() else ()
+        cached = getattr(self, "_flat", None)
+        if cached is not None and all(
+            self.state[0].get(name) is cached[name][1] for name in names
+        ):  # the same arrays as last step: no need to look again
+            return {name: cached[name][0] for name in names}
+        flat = {}
+        for name in names:
+            arrays = [state.get(name) for state in self.state]
+            if any(a is None for a in arrays):
+                arrays = [
+                    np.zeros_like(p) if a is None else a
+                    for a, p in zip(arrays, params, strict=True)
+                ]
+            if flat_buffer(arrays) is None:
+                arrays = flatten_into(arrays)
+                for state, array in zip(self.state, arrays, strict=True):
+                    state[name] = array
+            flat[name] = (flat_buffer(arrays), arrays[0])
+        self._flat = flat
+        return {name: buffer for name, (buffer, _) in flat.items()}
 
     def to(self, xp, device=None) -> Optimizer:
         """Move the per-parameter arrays into the namespace ``xp`` on ``device``, in place."""
         self.state = [{k: move(v, xp, device) for k, v in entry.items()} for entry in self.state]
         return self
 
+    def _keeps_state(self) -> bool:
+        """Whether this rule keeps arrays per parameter (plain SGD keeps none)."""
+        return True
+
     @abc.abstractmethod
-    def _delta(self, grad, state):
-        """The amount to subtract from the parameter, given its gradient and its own state."""
+    def _update(self, w, g, state) -> None:
+        """Update the parameter ``w`` in place from its gradient ``g`` and its own ``state``."""
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "_flat"}  # a cache of state's arrays
 
     def state_dict(self) -> dict:
         """Hyper-parameters, step count and per-parameter arrays, as plain numbers and arrays."""
@@ -122,17 +165,22 @@ class SGD(Optimizer):
             raise TypeError(f"nesterov must be True or False; got {nesterov!r}.")
         self.nesterov = bool(nesterov)
 
-    def _delta(self, grad, state):
+    def _keeps_state(self) -> bool:
+        return self.momentum > 0
+
+    def _update(self, w, g, state):
         if self.momentum == 0:
-            return self.learning_rate * grad
-        v = state.get("velocity")
-        v = (
-            self.momentum * v - self.learning_rate * grad
-            if v is not None
-            else -self.learning_rate * grad
-        )
-        state["velocity"] = v
-        return -(self.momentum * v - self.learning_rate * grad) if self.nesterov else -v
+            w -= self.learning_rate * g
+            return
+        if "velocity" not in state:
+            state["velocity"] = array_namespace(g).zeros_like(g)
+        v = state["velocity"]
+        v *= self.momentum
+        v -= self.learning_rate * g  # v <- mu v - lr g
+        if self.nesterov:
+            w += self.momentum * v - self.learning_rate * g
+        else:
+            w += v
 
 
 class Adam(Optimizer):
@@ -155,19 +203,24 @@ class Adam(Optimizer):
         self.beta_2 = check_number("beta_2", beta_2, low=0, high=1, high_inclusive=False)
         self.epsilon = check_number("epsilon", epsilon, low=0, low_inclusive=False)
 
-    def _delta(self, grad, state):
-        xp = array_namespace(grad)
+    def _update(self, w, g, state):
+        xp = array_namespace(g)
         if "m" not in state:
-            state["m"], state["v"] = xp.zeros_like(grad), xp.zeros_like(grad)
+            state["m"], state["v"] = xp.zeros_like(g), xp.zeros_like(g)
         m, v = state["m"], state["v"]
-        m *= self.beta_1  # in place: no new arrays for the moments
-        m += (1 - self.beta_1) * grad
+        m *= self.beta_1
+        m += (1 - self.beta_1) * g  # m <- b1 m + (1 - b1) g
         v *= self.beta_2
-        v += (1 - self.beta_2) * (grad * grad)
-        v_hat = v / (1 - self.beta_2**self.t)
-        return (
-            (self.learning_rate / (1 - self.beta_1**self.t)) * m / (xp.sqrt(v_hat) + self.epsilon)
-        )
+        v += (1 - self.beta_2) * (g * g)  # v <- b2 v + (1 - b2) g^2
+        # lr m_hat / (sqrt(v_hat) + eps), with the bias corrections taken out of the arrays, is
+        # lr_t m / (sqrt(v) + eps_t), where c = sqrt(1 - b2^t), lr_t = lr c / (1 - b1^t) and
+        # eps_t = eps c
+        correction = math.sqrt(1 - self.beta_2**self.t)
+        denominator = xp.sqrt(v)
+        denominator += self.epsilon * correction
+        step = m / denominator
+        step *= self.learning_rate * correction / (1 - self.beta_1**self.t)
+        w -= step
 
 
 class RMSProp(Optimizer):
@@ -181,7 +234,13 @@ class RMSProp(Optimizer):
         self.rho = check_number("rho", rho, low=0, high=1, high_inclusive=False)
         self.epsilon = check_number("epsilon", epsilon, low=0, low_inclusive=False)
 
-    def _delta(self, grad, state):
-        xp = array_namespace(grad)
-        v = state["v"] = self.rho * state.get("v", 0) + (1 - self.rho) * grad * grad
-        return self.learning_rate * grad / (xp.sqrt(v) + self.epsilon)
+    def _update(self, w, g, state):
+        xp = array_namespace(g)
+        if "v" not in state:
+            state["v"] = xp.zeros_like(g)
+        v = state["v"]
+        v *= self.rho
+        v += (1 - self.rho) * (g * g)  # v <- rho v + (1 - rho) g^2
+        denominator = xp.sqrt(v)
+        denominator += self.epsilon
+        w -= self.learning_rate * g / denominator
