@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ml.io.archive import InvalidModelFile
-from ml.nn import conv, layers
+from ml.nn import conv, layers, norm
 from ml.nn.sequential import Sequential
 
 __all__ = ["LAYER_TYPES", "decode", "network_from_spec", "rng_from_state"]
@@ -30,13 +30,13 @@ LAYER_TYPES = {
         layers.Sigmoid,
         layers.Softplus,
         layers.Dropout,
-        layers.BatchNorm1d,
+        norm.BatchNorm1d,
         layers.Flatten,
         conv.Conv2D,
         conv.MaxPool2D,
         conv.AvgPool2D,
         conv.GlobalAvgPool2D,
-        conv.BatchNorm2d,
+        norm.BatchNorm2d,
         Sequential,
     ]
 }

@@ -2,10 +2,9 @@
 
 from ml.nn import build, init, losses
 from ml.nn.build import conv_stack, dense_stack
-from ml.nn.conv import AvgPool2D, BatchNorm2d, Conv2D, GlobalAvgPool2D, MaxPool2D
+from ml.nn.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from ml.nn.layers import (
     Activation,
-    BatchNorm1d,
     Dense,
     Dropout,
     Flatten,
@@ -25,6 +24,7 @@ from ml.nn.losses import (
     SoftmaxCrossEntropy,
     SquaredError,
 )
+from ml.nn.norm import BatchNorm1d, BatchNorm2d
 from ml.nn.sequential import Sequential
 from ml.nn.trace import LayerTrace, Trace, hidden_activations, trace
 

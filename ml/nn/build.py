@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ml.functional import get_activation
-from ml.nn.conv import BatchNorm2d, Conv2D, MaxPool2D
+from ml.nn.conv import Conv2D, MaxPool2D
 from ml.nn.init import for_activation
-from ml.nn.layers import BatchNorm1d, Dense, Dropout, Layer, activation_layer
+from ml.nn.layers import Dense, Dropout, Layer, activation_layer
+from ml.nn.norm import BatchNorm1d, BatchNorm2d
 from ml.nn.sequential import Sequential
 
 __all__ = ["conv_stack", "dense_stack"]

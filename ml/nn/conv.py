@@ -17,9 +17,9 @@ import numpy as np
 from ml._validation import check_number
 from ml.backend import array_namespace, device, window_counts, windows, zeros
 from ml.nn.init import weights_and_bias
-from ml.nn.layers import MAX_FEATURES, Layer, _BatchNorm
+from ml.nn.layers import MAX_FEATURES, Layer
 
-__all__ = ["AvgPool2D", "BatchNorm2d", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
+__all__ = ["AvgPool2D", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
 
 
 _MAX_WINDOW = 2**16  # kernels, strides and paddings beyond an image's size are mistakes
@@ -388,9 +388,3 @@ class GlobalAvgPool2D(Layer):
     def backward(self, dout):
         n, c, h, w = self._input_shape
         return zeros((n, c, h, w), like=dout) + (dout / (h * w))[:, :, None, None]
-
-
-class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of images (N, C, H, W): statistics per channel over N, H and W."""
-
-    _axes = (0, 2, 3)
