@@ -13,11 +13,12 @@ Workloads:
   W6 predict 10k rows with the W2 model; and one row at a time (latency)
 Also the peak resident memory of training W2, for ml and PyTorch, each in a process of its own.
 
-Times are medians of 3 runs (1 run where one takes over 10 s). GFLOP/s count the model's
-arithmetic (multiply-adds x 2: forward once, backward twice), the same for every library, and are
-given as a share of the float32 matrix-product rate NumPy's BLAS reaches in this run. The images
-are scikit-learn's 8x8 digits, enlarged to 20x20 and placed at random in 28x28 with noise:
-MNIST's shape and difficulty without a download.
+The libraries take turns, each run with its own seed (0, 1, ...): times are medians of 5 runs
+(3 where a run takes over 2 s, 1 where it takes over 10 s), accuracies their means. GFLOP/s
+count the model's arithmetic (multiply-adds x 2: forward once, backward twice), the same for
+every library, and are given as a share of the float32 matrix-product rate NumPy's BLAS reaches
+in this run. The images are scikit-learn's 8x8 digits, enlarged to 20x20 and placed at random in
+28x28 with noise: MNIST's shape and difficulty without a download.
 """
 
 from __future__ import annotations
@@ -86,22 +87,20 @@ def mnist_like(n, seed):
 # --- the three libraries -----------------------------------------------------------------------
 
 
-def _endless(params):
+def _endless(params, seed):
     """All epochs run (no early stop by tolerance) with plain Adam (no L2 penalty, as PyTorch's)."""
     options = {"tol": 0.0, "n_iter_no_change": 10**9, "shuffle": True, "alpha": 0.0}
-    return {**params, **options, "random_state": 0}
+    return {**params, **options, "random_state": seed}
 
 
-def ml_mlp(sizes, batch, epochs):
-    return ml.MLPClassifier(
-        sizes, **_endless({"batch_size": batch, "max_iter": epochs, "learning_rate_init": LR})
-    )
+def ml_mlp(sizes, batch, epochs, seed=0):
+    options = {"batch_size": batch, "max_iter": epochs, "learning_rate_init": LR}
+    return ml.MLPClassifier(sizes, **_endless(options, seed))
 
 
-def sklearn_mlp(sizes, batch, epochs):
-    return sklearn.neural_network.MLPClassifier(
-        sizes, **_endless({"batch_size": batch, "max_iter": epochs, "learning_rate_init": LR})
-    )
+def sklearn_mlp(sizes, batch, epochs, seed=0):
+    options = {"batch_size": batch, "max_iter": epochs, "learning_rate_init": LR}
+    return sklearn.neural_network.MLPClassifier(sizes, **_endless(options, seed))
 
 
 def lenet():
@@ -121,11 +120,11 @@ def lenet():
     )
 
 
-def ml_cnn(network, batch, epochs):
+def ml_cnn(network, batch, epochs, seed=0):
     options = {"batch_size": batch, "max_iter": epochs, "learning_rate_init": LR}
     if network is None:
         options |= {"conv_layers": ((16, 3), (32, 3)), "hidden_layer_sizes": ()}
-    return ml.ConvNetClassifier(network=network, **_endless(options))
+    return ml.ConvNetClassifier(network=network, **_endless(options, seed))
 
 
 class Torch:
@@ -175,6 +174,11 @@ class Torch:
             nn_.Linear(84, 10),
         )
 
+    def seeded(self, make_net, seed):
+        """A new network from ``make_net()``, and the shuffles after it, drawn from ``seed``."""
+        self.torch.manual_seed(seed)
+        return make_net()
+
     def glorot(self, net):
         """Initialise as ml and scikit-learn do: weights and biases ~ U(-a, a) with Glorot's
         ``a = sqrt(6 / (fan_in + fan_out))`` (PyTorch's own default differs)."""
@@ -217,17 +221,14 @@ def pause():
     time.sleep(0.3)
 
 
-def timed(run, repeats=3):
-    """Median seconds of ``run()`` over ``repeats`` runs (one run if the first takes over 10 s),
-    and the last run's result."""
+def timed(run, repeats=5):
+    """Median seconds of ``run()`` over ``repeats`` runs, and the last run's result."""
     times, result = [], None
     for _ in range(repeats):
         pause()
         started = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - started)
-        if times[0] > 10:
-            break
     return statistics.median(times), result
 
 
@@ -268,25 +269,45 @@ def accuracy(predicted, y):
 
 
 def fit_three(name, data, flops, ml_model, sklearn_model, torch_net, batch, epochs, torch):
-    """Time ml, scikit-learn (where it has the model) and PyTorch on one workload; the rows, and
-    the fitted models by library."""
+    """Time ml, scikit-learn (where it has the model) and PyTorch on one workload, taking turns
+    (so that a slow moment of the machine hits all alike), each repetition with its own seed:
+    the rows (median time, mean test accuracy), and the last fitted model of each library."""
     X, y, X_test, y_test = data
-    rows, models = [], {}
-    runs = [("ml", lambda: ml_model().fit(X, y))]
+    runs = {"ml": lambda seed: ml_model(seed).fit(X, y)}
     if sklearn_model is not None:
-        runs.append(("scikit-learn", lambda: sklearn_model().fit(X.reshape(len(X), -1), y)))
+        runs["scikit-learn"] = lambda seed: sklearn_model(seed).fit(X.reshape(len(X), -1), y)
     if torch is not None:
-        runs.append(("PyTorch", lambda: torch.fit(torch_net(), X, y, batch, epochs)))
-    for library, run in runs:
-        seconds, model = timed(run)
-        if library == "PyTorch":
-            predicted = torch.predict(model, X_test)
-        else:
-            predicted = model.predict(
-                X_test.reshape(len(X_test), -1) if library != "ml" else X_test
-            )
-        rows.append(_row(name, library, seconds, accuracy(predicted, y_test), flops))
-        models[library] = model
+        runs["PyTorch"] = lambda seed: torch.fit(torch.seeded(torch_net, seed), X, y, batch, epochs)
+    times = {library: [] for library in runs}
+    scores = {library: [] for library in runs}
+    models, repeats, seed = {}, 1, 0
+    while seed < repeats:
+        for library, run in runs.items():
+            pause()
+            started = time.perf_counter()
+            models[library] = model = run(seed)
+            times[library].append(time.perf_counter() - started)
+            if library == "PyTorch":
+                predicted = torch.predict(model, X_test)
+            else:
+                predicted = model.predict(
+                    X_test if library == "ml" else X_test.reshape(len(X_test), -1)
+                )
+            scores[library].append(accuracy(predicted, y_test))
+        if seed == 0:  # 5 runs of a quick workload, 3 of a slower one, 1 of one over 10 s
+            slowest = max(t[0] for t in times.values())
+            repeats = 1 if slowest > 10 else 3 if slowest > 2 else 5
+        seed += 1
+    rows = [
+        _row(
+            name,
+            library,
+            statistics.median(times[library]),
+            statistics.mean(scores[library]),
+            flops,
+        )
+        for library in runs
+    ]
     return rows, models
 
 
@@ -310,8 +331,8 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
         "W1",
         data,
         flops,
-        lambda: ml_mlp((64, 64, 64), 200, epochs),
-        lambda: sklearn_mlp((64, 64, 64), 200, epochs),
+        lambda seed: ml_mlp((64, 64, 64), 200, epochs, seed),
+        lambda seed: sklearn_mlp((64, 64, 64), 200, epochs, seed),
         lambda: torch.mlp(64, (64, 64, 64), 10),
         200,
         epochs,
@@ -330,8 +351,8 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
             name,
             data,
             flops,
-            lambda b=batch: ml_mlp((256, 256), b, epochs),
-            lambda b=batch: sklearn_mlp((256, 256), b, epochs),
+            lambda seed, b=batch: ml_mlp((256, 256), b, epochs, seed),
+            lambda seed, b=batch: sklearn_mlp((256, 256), b, epochs, seed),
             lambda: torch.mlp(784, (256, 256), 10),
             batch,
             epochs,
@@ -348,7 +369,7 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
         "W4",
         data,
         flops,
-        lambda: ml_cnn(None, 64, epochs),
+        lambda seed: ml_cnn(None, 64, epochs, seed),
         None,
         torch.digits_cnn if torch else None,
         64,
@@ -365,7 +386,7 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
         "W5",
         data,
         conv_flops(macs, n_train, epochs),
-        lambda: ml_cnn(lenet(), 64, epochs),
+        lambda seed: ml_cnn(lenet(), 64, epochs, seed),
         None,
         torch.lenet if torch else None,
         64,
@@ -385,7 +406,7 @@ def predict_rows(models, X, y, torch) -> list:
                 return torch.predict(net, rows_)
         else:
             predict = model.predict
-        seconds, predicted = timed(lambda p=predict: p(X), repeats=5)
+        seconds, predicted = timed(lambda p=predict: p(X))
         rows.append(_row("W6", library, seconds, accuracy(predicted, y), 2 * 784 * 256 * len(X)))
         one = [_seconds(lambda i=i, p=predict: p(X[i : i + 1])) for i in range(300)]
         rows.append(_row("W6 one row", library, statistics.median(one), None, 0))

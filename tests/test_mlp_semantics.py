@@ -120,3 +120,23 @@ def test_a_single_class_is_learned_as_in_scikit_learn(Estimator):
 def test_boolean_parameters_refuse_other_values(word):
     with pytest.raises(TypeError, match="early_stopping must be True or False"):
         MLPClassifier(early_stopping=word).fit(X, Y)
+
+
+def test_predict_of_float_rows_checks_what_scikit_learn_checks():
+    """A float NumPy X skips scikit-learn's validate_data in predict; the checks stay."""
+    model = MLPClassifier((8,), max_iter=5, random_state=0).fit(np.float32(X), Y)
+    row = np.array(X[:1], dtype=np.float64)
+    assert model.predict(row).shape == (1,)
+    row[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        model.predict(row)
+    row[0, 0] = np.inf
+    with pytest.raises(ValueError, match="X contains infinity"):
+        model.predict(row)
+    row[0, 0] = 1e300  # finite in float64, infinite in the network's float32
+    with pytest.raises(ValueError, match="X contains infinity or a value too large for float32"):
+        model.predict(row.astype(np.float64))
+    with pytest.raises(ValueError, match="features"):
+        model.predict(np.asarray(X)[:1, :-1])
+    with pytest.raises(ValueError, match="0 sample"):
+        model.predict(np.asarray(X)[:0])

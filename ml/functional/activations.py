@@ -61,7 +61,7 @@ def tanh_gradient(x):
 def relu(x):
     """Rectified linear unit ``g(x) = max(0, x)``."""
     xp, x = _as_array(x)
-    return xp.maximum(x, 0)
+    return x * xp.astype(x > 0, x.dtype)  # measured faster than xp.maximum(x, 0) on NumPy
 
 
 def relu_gradient(x):

@@ -110,10 +110,17 @@ class Layer(abc.ABC):
 
     def to(self, xp, device=None) -> Layer:
         """Move the layer's arrays into the array namespace ``xp`` on ``device`` (in place):
-        ``layer.to(array_api_compat.torch, "cuda")``. Returns the layer."""
-        self.params = {name: move(value, xp, device) for name, value in self.params.items()}
-        for name in self._buffers:
-            setattr(self, name, move(getattr(self, name), xp, device))
+        ``layer.to(array_api_compat.torch, "cuda")``. Returns the layer. A layer already there is
+        left as it is, its gradients and what it keeps for backward included."""
+        params = {name: move(value, xp, device) for name, value in self.params.items()}
+        buffers = {name: move(getattr(self, name), xp, device) for name in self._buffers}
+        if all(params[k] is v for k, v in self.params.items()) and all(
+            buffers[k] is getattr(self, k) for k in buffers
+        ):
+            return self
+        self.params = params
+        for name, value in buffers.items():
+            setattr(self, name, value)
         self.grads = {}
         self.forget()
         return self
