@@ -298,16 +298,10 @@ def fit_three(name, data, flops, ml_model, sklearn_model, torch_net, batch, epoc
             slowest = max(t[0] for t in times.values())
             repeats = 1 if slowest > 10 else 3 if slowest > 2 else 5
         seed += 1
-    rows = [
-        _row(
-            name,
-            library,
-            statistics.median(times[library]),
-            statistics.mean(scores[library]),
-            flops,
-        )
-        for library in runs
-    ]
+    rows = []
+    for library in runs:
+        seconds, score = statistics.median(times[library]), statistics.mean(scores[library])
+        rows.append({**_row(name, library, seconds, score, flops), "runs": times[library]})
     return rows, models
 
 

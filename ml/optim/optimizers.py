@@ -56,6 +56,15 @@ class Optimizer(abc.ABC):
                 f"this optimizer's state is for {len(self.state)} parameters; got {len(params)}."
             )
         self.t += 1
+        flat_params, flat_grads = flat_buffer(params), flat_buffer(grads)
+        if flat_params is not None and flat_grads is not None:
+            self._update(flat_params, flat_grads, self._flat_state(params))
+        else:
+            self._check_shapes(params)
+            for param, grad, state in zip(params, grads, self.state, strict=True):
+                self._update(param, grad, state)
+
+    def _check_shapes(self, params) -> None:
         for param, state in zip(params, self.state, strict=True):
             for name, value in state.items():
                 if tuple(value.shape) != tuple(param.shape):
@@ -63,12 +72,6 @@ class Optimizer(abc.ABC):
                         f"the optimizer's {name} has shape {tuple(value.shape)}, its parameter "
                         f"{tuple(param.shape)}."
                     )
-        flat_params, flat_grads = flat_buffer(params), flat_buffer(grads)
-        if flat_params is not None and flat_grads is not None:
-            self._update(flat_params, flat_grads, self._flat_state(params))
-        else:
-            for param, grad, state in zip(params, grads, self.state, strict=True):
-                self._update(param, grad, state)
 
     def _flat_state(self, params) -> dict:
         """The per-parameter arrays as flat buffers (made so on first use): each parameter's
@@ -79,6 +82,7 @@ class Optimizer(abc.ABC):
             self.state[0].get(name) is cached[name][1] for name in names
         ):  # the same arrays as last step: no need to look again
             return {name: cached[name][0] for name in names}
+        self._check_shapes(params)
         flat = {}
         for name in names:
             arrays = [state.get(name) for state in self.state]
