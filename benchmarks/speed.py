@@ -45,8 +45,8 @@ from ml import nn
 LR = 1e-3
 SIZES = {  # full size, and --quick
     "W1": {"epochs": (100, 5)},
-    "W2": {"train": (60_000, 2_000), "test": (10_000, 1_000), "epochs": (2, 1)},
-    "W5": {"train": (20_000, 1_000), "test": (5_000, 500), "epochs": (1, 1)},
+    "W2": {"train": (60_000, 1_000), "test": (10_000, 500), "epochs": (2, 1)},
+    "W5": {"train": (20_000, 300), "test": (5_000, 200), "epochs": (1, 1)},
     "W4": {"epochs": (20, 2)},
 }
 
@@ -268,7 +268,7 @@ def accuracy(predicted, y):
     return float(np.mean(np.asarray(predicted) == y))
 
 
-def fit_three(name, data, flops, ml_model, sklearn_model, torch_net, batch, epochs, torch):
+def fit_three(name, data, flops, ml_model, sklearn_model, torch_net, batch, epochs, torch, most=5):
     """Time ml, scikit-learn (where it has the model) and PyTorch on one workload, taking turns
     (so that a slow moment of the machine hits all alike), each repetition with its own seed:
     the rows (median time, mean test accuracy), and the last fitted model of each library."""
@@ -296,7 +296,7 @@ def fit_three(name, data, flops, ml_model, sklearn_model, torch_net, batch, epoc
             scores[library].append(accuracy(predicted, y_test))
         if seed == 0:  # 5 runs of a quick workload, 3 of a slower one, 1 of one over 10 s
             slowest = max(t[0] for t in times.values())
-            repeats = 1 if slowest > 10 else 3 if slowest > 2 else 5
+            repeats = min(most, 1 if slowest > 10 else 3 if slowest > 2 else 5)
         seed += 1
     rows = []
     for library in runs:
@@ -316,7 +316,7 @@ def _row(workload, library, seconds, test_accuracy, flops):
 
 
 def run_suite(quick: bool, torch) -> tuple[list, dict]:
-    q = int(quick)
+    q, most = int(quick), 1 if quick else 5
     rows = []
     data = digits()
     epochs = SIZES["W1"]["epochs"][q]
@@ -331,6 +331,7 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
         200,
         epochs,
         torch,
+        most=most,
     )[0]
 
     n_train, n_test = SIZES["W2"]["train"][q], SIZES["W2"]["test"][q]
@@ -351,10 +352,11 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
             batch,
             epochs,
             torch,
+            most=most,
         )
         rows += new_rows
         w2_models = w2_models or models
-    rows += predict_rows(w2_models, data[2], data[3], torch)
+    rows += predict_rows(w2_models, data[2], data[3], torch, most)
 
     data = digits(images=True)
     epochs = SIZES["W4"]["epochs"][q]
@@ -369,6 +371,7 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
         64,
         epochs,
         torch,
+        most=most,
     )[0]
 
     n_train, n_test = SIZES["W5"]["train"][q], SIZES["W5"]["test"][q]
@@ -386,11 +389,12 @@ def run_suite(quick: bool, torch) -> tuple[list, dict]:
         64,
         epochs,
         torch,
+        most=most,
     )[0]
     return rows
 
 
-def predict_rows(models, X, y, torch) -> list:
+def predict_rows(models, X, y, torch, most=5) -> list:
     """W6: predict all of X (median of 5), and one row at a time (median of 300 calls)."""
     rows = []
     for library, model in models.items():
@@ -400,9 +404,9 @@ def predict_rows(models, X, y, torch) -> list:
                 return torch.predict(net, rows_)
         else:
             predict = model.predict
-        seconds, predicted = timed(lambda p=predict: p(X))
+        seconds, predicted = timed(lambda p=predict: p(X), repeats=most)
         rows.append(_row("W6", library, seconds, accuracy(predicted, y), 2 * 784 * 256 * len(X)))
-        one = [_seconds(lambda i=i, p=predict: p(X[i : i + 1])) for i in range(300)]
+        one = [_seconds(lambda i=i, p=predict: p(X[i : i + 1])) for i in range(60 * most)]
         rows.append(_row("W6 one row", library, statistics.median(one), None, 0))
     return rows
 

@@ -34,8 +34,8 @@ __all__ = [
     "resolve_device",
     "sklearn_seed",
     "take_rows",
-    "window_counts",
     "to_numpy",
+    "window_counts",
     "windows",
     "zeros",
 ]
@@ -328,6 +328,9 @@ def matmul(a, b, out=None):
     return out
 
 
+_TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
+
+
 def flat_buffer(arrays):
     """The one 1-D NumPy array of which ``arrays`` are consecutive views covering all of it (as
     :func:`flatten_into` makes them), or None: then they are updated one by one."""
@@ -351,9 +354,6 @@ def flat_buffer(arrays):
         _TILINGS.clear()
     _TILINGS[id(base)] = (weakref.ref(base), [weakref.ref(array) for array in arrays])
     return base
-
-
-_TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
 
 
 def flatten_into(arrays):
