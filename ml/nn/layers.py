@@ -19,6 +19,7 @@ from ml.backend import (
     move,
     numpy_dtype,
     random_uniform,
+    sum_rows,
 )
 from ml.backend import device as device_of
 from ml.functional import activations as A
@@ -221,7 +222,7 @@ class Dense(Layer):
 
     def backward_params(self, dout) -> None:
         self._keep_grad("W", matmul(self._x.T, dout, out=self._grad_out("W")))
-        self._keep_grad("b", array_namespace(dout).sum(dout, axis=0))
+        self._keep_grad("b", sum_rows(dout))
 
     def get_config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features}
