@@ -95,6 +95,13 @@ def test_four_blobs_train_and_every_class_has_an_output(page, server):
     assert page.evaluate("frame.weights.at(-1)[0].length") == 4  # one output unit per class
 
 
+def test_a_regression_set_trains_and_shows_r2(page, server):
+    _open(page, server, "?dataset=plane&layers=8&activation=tanh")
+    assert page.evaluate("data.task") == "regression"
+    assert page.locator("#score-name").text_content() == "R²"
+    assert _train_until(page, "test-accuracy", 0.9) > 0.9  # the score column holds R^2
+
+
 def test_points_drawn_with_the_mouse_train(page, server):
     _open(page, server, "?test=0&layers=8&activation=tanh")
     page.get_by_test_id("clear-points").click()
