@@ -7,10 +7,19 @@ import re
 import array_api_compat
 import numpy as np
 import scipy.sparse as sp
+from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ml.backend import array_namespace, numpy_dtype, to_numpy
+from ml.backend import (
+    array_namespace,
+    device,
+    move,
+    numpy_dtype,
+    sklearn_seed,
+    take_rows,
+    to_numpy,
+)
 
 
 def _naming(name: str, error: Exception) -> Exception:
@@ -186,3 +195,36 @@ def check_regression_y(y, n_samples: int, dtype) -> np.ndarray:
             f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
         )
     return y.reshape(n_samples, -1).astype(dtype)
+
+
+def validation_split(arrays, fraction: float, rng, stratify=None):
+    """Hold out ``fraction`` of the samples of ``(X, Y, weight)`` (scikit-learn's split of the
+    same seed): returns ``X_train, X_val, Y_train, Y_val, weight_train``. The indices are drawn
+    on the host and the rows taken where the data lives; ``weight`` may be None."""
+    X, Y, weight = arrays
+    try:
+        rows, val_rows = train_test_split(
+            np.arange(X.shape[0]),
+            test_size=fraction,
+            random_state=sklearn_seed(rng),
+            stratify=stratify,
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"early_stopping cannot hold out validation_fraction={fraction} of the data: {error}"
+        ) from error
+    if len(val_rows) < 2:
+        raise ValueError(
+            f"The validation set is too small. Increase 'validation_fraction' or the size of "
+            f"your dataset: validation_fraction={fraction} of {X.shape[0]} samples leaves "
+            f"{len(val_rows)} for early_stopping."
+        )
+    rows, val_rows = (move(r, array_namespace(Y), device(Y)) for r in (rows, val_rows))
+    weight_rows = None if weight is None else take_rows(weight, rows)
+    return (
+        take_rows(X, rows),
+        take_rows(X, val_rows),
+        take_rows(Y, rows),
+        take_rows(Y, val_rows),
+        weight_rows,
+    )

@@ -15,30 +15,26 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ml import nn
-from ml._errors import DivergenceError
 from ml.backend import (
     array_namespace,
     check_random_state,
-    copy,
-    device,
     legacy_random_state,
     move,
     numpy_dtype,
-    sklearn_seed,
     take_rows,
 )
-from ml.estimators._data import check_sample_weight, check_X, float_dtype
+from ml.estimators._data import check_sample_weight, check_X, float_dtype, validation_split
 from ml.estimators._device import homeward, place_network, placement, to_place
+from ml.estimators._lbfgs import fit_lbfgs
 from ml.estimators._params import check_params
 from ml.estimators._saving import check_network_state, network_fitted_state, restore_network_state
 from ml.functional import l2_penalty, l2_penalty_gradient
 from ml.io.estimator import SaveMixin
-from ml.optim import SGD, Adam, make_schedule, minimize_lbfgs
-from ml.train import History, as_callbacks, divergence_message, train
+from ml.optim import SGD, Adam, make_schedule
+from ml.train import History, as_callbacks, train
 
 _LOSS_OF_OUTPUT = {
     "softmax": nn.SoftmaxCrossEntropy,
@@ -304,79 +300,14 @@ class BaseMLP(SaveMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _fit_lbfgs(self, X, Y, weight, criterion):
-        params, history = self.network_.parameters(), self.history_
-        start = [copy(p) for p in params]
         X = take_rows(X, slice(None))  # full batch: L-BFGS needs the loss of all the data
-        callbacks = as_callbacks(self.callbacks or [])
-        for callback in callbacks:
-            callback.on_train_begin(self)
-        history.n_iter = 0
-
-        def on_iteration(loss):  # an L-BFGS iteration is the epoch of the callbacks
-            history.append(loss, None, None, np.nan, 0, self.tol)
-            return any([bool(c.on_epoch_end(self, history.n_iter, history)) for c in callbacks])
-
-        result, losses = minimize_lbfgs(
-            lambda: self._loss_and_gradients(criterion, X, Y, weight),
-            params,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            callback=on_iteration,
-        )
-        xp = array_namespace(*params)
-        if not (np.isfinite(result.fun) and all(bool(xp.all(xp.isfinite(p))) for p in params)):
-            for param, value in zip(params, start, strict=True):
-                param[...] = value
-            raise DivergenceError(divergence_message(result.fun, "L-BFGS"))
-        if not losses:
-            history.append(float(result.fun), None, None, np.nan, 0, self.tol)
-        history.n_iter = result.nit
-        history.stop = {0: "converged", 99: "converged", -2: "interrupted"}.get(
-            result.status, "max_iter"
-        )
-        for callback in callbacks:
-            callback.on_train_end(self, history)
-        if history.stop == "max_iter":
-            warnings.warn(
-                f"lbfgs failed to converge after {result.nit} iterations: {result.message}. "
-                "Increase max_iter or max_fun, or scale the data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        fit_lbfgs(self, functools.partial(self._loss_and_gradients, criterion, X, Y, weight))
 
     def _validation_split(self, X, Y, weight, y):
         """Hold out ``validation_fraction`` of the samples (as scikit-learn's split of the same
         seed); the indices are drawn on the host, the rows taken where the data lives."""
-        try:
-            rows, val_rows = train_test_split(
-                np.arange(X.shape[0]),
-                test_size=self.validation_fraction,
-                random_state=sklearn_seed(self._rng),
-                stratify=self._stratify(y),
-            )
-        except ValueError as error:
-            raise ValueError(
-                f"early_stopping cannot hold out validation_fraction={self.validation_fraction} "
-                f"of the data: {error}"
-            ) from error
-        if len(val_rows) < 2:
-            raise ValueError(
-                f"The validation set is too small. Increase 'validation_fraction' or the size of "
-                f"your dataset: validation_fraction={self.validation_fraction} of "
-                f"{X.shape[0]} samples leaves {len(val_rows)} for early_stopping."
-            )
-        rows, val_rows = (move(r, array_namespace(Y), device(Y)) for r in (rows, val_rows))
-
-        def take(a, index):
-            return None if a is None else take_rows(a, index)
-
-        return (
-            take(X, rows),
-            take(X, val_rows),
-            take(Y, rows),
-            take(Y, val_rows),
-            take(weight, rows),
+        return validation_split(
+            (X, Y, weight), self.validation_fraction, self._rng, self._stratify(y)
         )
 
     def _make_optimizer(self):
