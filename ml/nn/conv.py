@@ -228,18 +228,15 @@ class Conv2D(Layer):
     def backward(self, dout):
         xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         n, _, out_h, out_w = dout.shape
+        dy = self._param_grads(dout)
         if self._few_channels():
-            dy_t = self._dy_t(dout)
-            self._param_grads_by_offsets(dout, dy_t)
             # dcols_t = W^T dy^T (C*kh*kw, N*OH*OW), as window gradients (N, C, OH, OW, kh, kw)
             dcols_t = xp.reshape(
-                xp.reshape(self.params["W"], (self.out_channels, -1)).T @ dy_t,
+                xp.reshape(self.params["W"], (self.out_channels, -1)).T @ dy,
                 (c, kh, kw, n, out_h, out_w),
             )
             dwindows = xp.permute_dims(dcols_t, (3, 0, 4, 5, 1, 2))
             return _col2im(dwindows, self._input_shape, self.padding, self.stride)
-        dy = self._dy(dout)
-        self._param_grads(dout, dy)
         # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
         W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
         dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
@@ -248,32 +245,22 @@ class Conv2D(Layer):
         return xp.permute_dims(dx, (0, 3, 1, 2))
 
     def backward_params(self, dout) -> None:
+        self._param_grads(dout)
+
+    def _param_grads(self, dout):
+        """Fill ``dW`` and ``db``; return ``dL/dy`` laid out as this layer's im2col: (out,
+        N*OH*OW) beside ``cols_t`` for few channels, else rows (N*OH*OW, out) beside ``cols``."""
+        xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         if self._few_channels():
-            self._param_grads_by_offsets(dout, self._dy_t(dout))
+            dy = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
+            dW = xp.reshape(dy @ self._cols_t.T, tuple(self.params["W"].shape))  # W's layout
         else:
-            self._param_grads(dout, self._dy(dout))
-
-    def _dy(self, dout):
-        """``dL/dy`` as rows (N*OH*OW, out_channels), in the order of the window rows."""
-        xp = array_namespace(dout)
-        return xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
-
-    def _dy_t(self, dout):
-        """``dL/dy`` as (out_channels, N*OH*OW), the columns of ``cols_t``."""
-        xp = array_namespace(dout)
-        return xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
-
-    def _param_grads(self, dout, dy) -> None:
-        xp, (kh, kw), c = array_namespace(dy), self.kernel_size, self.in_channels
-        dW_rows = xp.reshape(dy.T @ self._cols, (-1, kh, kw, c))
-        self._keep_grad("W", xp.permute_dims(dW_rows, (0, 3, 1, 2)))
+            dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
+            dW_rows = xp.reshape(dy.T @ self._cols, (-1, kh, kw, c))
+            dW = xp.permute_dims(dW_rows, (0, 3, 1, 2))
+        self._keep_grad("W", dW)
         self._keep_grad("b", xp.sum(dout, axis=(0, 2, 3)))
-
-    def _param_grads_by_offsets(self, dout, dy_t) -> None:
-        xp = array_namespace(dy_t)
-        dW = dy_t @ self._cols_t.T  # (out, C*kh*kw): W's own layout
-        self._keep_grad("W", xp.reshape(dW, tuple(self.params["W"].shape)))
-        self._keep_grad("b", xp.sum(dout, axis=(0, 2, 3)))
+        return dy
 
     def _describe(self) -> str:
         kh, kw = self.kernel_size
