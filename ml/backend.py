@@ -320,16 +320,9 @@ def windows(x, kernel, stride, *, channels_last=False):
 
 
 def matmul(a, b, out=None):
-    """``a @ b``, written into ``out`` when it is given (NumPy: no temporary; elsewhere a copy)."""
-    if out is None:
-        return a @ b
-    if type(out) is np.ndarray:
-        return np.matmul(a, b, out=out)
-    out[...] = a @ b
-    return out
-
-
-_TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
+    """``a @ b``, or with ``out`` (a NumPy view of a flat gradient buffer, which only NumPy
+    networks have: ``Sequential.flatten_parameters``) written into it without a temporary."""
+    return a @ b if out is None else np.matmul(a, b, out=out)
 
 
 def sum_rows(x):
@@ -338,6 +331,9 @@ def sum_rows(x):
     if type(x) is np.ndarray:
         return np.ones(x.shape[0], x.dtype) @ x
     return array_namespace(x).sum(x, axis=0)
+
+
+_TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
 
 
 def flat_buffer(arrays):
