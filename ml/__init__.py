@@ -20,7 +20,7 @@ from ml.functional import (
 )
 from ml.gradcheck import check_gradient, numerical_gradient
 from ml.io.archive import InvalidModelFile
-from ml.io.estimator import load
+from ml.io.estimator import load, save
 from ml.optim import gradient_descent, random_local_search, random_search
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "optim",
     "random_local_search",
     "random_search",
+    "save",
     "softmax",
     "to_numpy",
     "train",

@@ -60,7 +60,7 @@ def _valid_files(folder: str) -> dict[str, bytes]:
     files = {}
     for name, model in models.items():
         path = os.path.join(folder, f"{name}.ml")
-        model.save(path)
+        ml.save(model, path)
         with open(path, "rb") as f:
             files[name] = f.read()
     return files

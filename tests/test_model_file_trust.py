@@ -188,21 +188,50 @@ def test_garbled_headers_are_invalid_model_files(tmp_path, entry, data):
 # --- save refuses what load would refuse ---------------------------------------------------------
 
 
-class MyLayer(nn.Layer):
+class Scale(nn.Layer):
+    """A layer of a user's own: ``y = x * s``, one learned scale per feature."""
+
+    def __init__(self, n_features, *, dtype=np.float32):
+        super().__init__()
+        self.n_features = n_features
+        self.params = {"s": np.full(n_features, 2.0, dtype)}
+
     def forward(self, x, training=False):
-        return x
+        self._save_for_backward(training, x=x)
+        return x * self.params["s"]
 
     def backward(self, dout):
-        return dout
+        self._keep_grad("s", (dout * self._saved_for_backward("x")).sum(axis=0))
+        return dout * self.params["s"]
+
+    def get_config(self):
+        return {"n_features": self.n_features}
+
+    @classmethod
+    def array_shapes(cls, config):
+        return {"s": (nn.layers.config_int(config, "n_features"),)}
 
 
 class MyMLP(MLPClassifier):
     pass
 
 
+def test_a_layer_of_your_own_loads_where_the_caller_names_it(tmp_path):
+    network = nn.Sequential(nn.Dense(2, 3, random_state=0), Scale(3), nn.ReLU())
+    network[1].params["s"][...] = [1.0, -2.0, 3.0]
+    ml.save(network, tmp_path / "net.ml")
+    with pytest.raises(InvalidModelFile, match="unknown type 'Scale'.*custom_layers=\\[MyLayer\\]"):
+        ml.load(tmp_path / "net.ml")
+    loaded = ml.load(tmp_path / "net.ml", custom_layers=[Scale])
+    x = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), network.predict(x))
+    with pytest.raises(ValueError, match="custom_layers: Dense is the name of an ml.nn layer"):
+        ml.load(tmp_path / "net.ml", custom_layers=[type("Dense", (Scale,), {})])
+    with pytest.raises(TypeError, match="custom_layers must hold ml.nn.Layer subclasses"):
+        ml.load(tmp_path / "net.ml", custom_layers=[dict])
+
+
 def test_save_refuses_what_it_could_not_load_and_writes_nothing(tmp_path):
-    with pytest.raises(TypeError, match="MyLayer is a layer class of your own"):
-        nn.Sequential(nn.Dense(2, 2), MyLayer()).save(tmp_path / "net.ml")
     with pytest.raises(TypeError, match="MyMLP is not one of ml's estimators"):
         MyMLP((2,), max_iter=1).fit(X, Y).save(tmp_path / "mlp.ml")
     assert list(tmp_path.iterdir()) == []
@@ -301,7 +330,7 @@ def test_round_trip_law_for_layer_stacks(tmp_path, kinds, dense):
     x = np.random.default_rng(0).normal(size=(3, 1, 8, 8)).astype(np.float32)
     network = nn.Sequential(*network.layers, nn.Dense(network.predict(x).shape[1], dense))
     network.forward(x, training=True)
-    network.save(tmp_path / "net.ml")
+    ml.save(network, tmp_path / "net.ml")
     loaded = ml.load(tmp_path / "net.ml")
     np.testing.assert_array_equal(loaded.predict(x), network.predict(x))
     np.testing.assert_array_equal(

@@ -149,7 +149,7 @@ def test_a_network_round_trip(tmp_path):
     )
     x = np.random.default_rng(0).normal(size=(6, 1, 8, 8)).astype(np.float32)
     network.forward(x, training=True)  # moves BatchNorm's running statistics
-    network.save(tmp_path / "net.ml")
+    ml.save(network, tmp_path / "net.ml")
     loaded = ml.load(tmp_path / "net.ml")
     assert repr(loaded) == repr(network)
     np.testing.assert_array_equal(loaded.forward(x), network.forward(x))
@@ -173,11 +173,12 @@ _SAVER = textwrap.dedent(
     """
     import sys
     import numpy as np
+    import ml
     from ml import nn
     network = nn.Sequential(nn.Dense(5000, 5000, random_state=0), nn.ReLU())
     print("ready", flush=True)
     while True:
-        network.save(sys.argv[1])
+        ml.save(network, sys.argv[1])
     """
 )
 

@@ -44,7 +44,7 @@ def test_plot_network_summarises_wide_layers_and_draws_unit_maps():
     assert len(lines.get_segments()) == 2 * 8 + 8 * 4 + 4 * 1  # 30 units drawn as 8
     assert any(t.get_text() == "⋮" for t in ax.texts)
     assert len(ax.child_axes) == 8 + 4  # one decision map per drawn hidden unit
-    assert not any(name.startswith("_") for layer in model.network_ for name in vars(layer))
+    assert all(layer._saved == {} for layer in model.network_)
     with pytest.raises(ValueError, match="Dense layers"):
         plots.plot_network(nn.Sequential(nn.Conv2D(1, 2, 3), nn.Flatten()))
     with pytest.raises(TypeError, match="model_or_net"):

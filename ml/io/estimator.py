@@ -15,10 +15,10 @@ import numpy as np
 
 from ml._version import __version__ as _ml_version
 from ml.io.archive import InvalidModelFile, read_archive, write_archive
-from ml.io.read import decode, network_from_spec
-from ml.io.write import encode
+from ml.io.read import decode, layer_classes, network_from_spec
+from ml.io.write import encode, save_network
 
-__all__ = ["SaveMixin", "load"]
+__all__ = ["SaveMixin", "load", "save"]
 
 _REGISTRY: dict[str, type] = {}
 
@@ -86,12 +86,40 @@ class SaveMixin:
         return params
 
 
-def load(path):
+def save(model, path) -> None:
+    """Write an estimator or an ``ml.nn`` network to the model file ``path``, atomically;
+    :func:`load` reads it back. ``ml.save(model, path)`` is ``model.save(path)`` for an
+    estimator.
+
+    Parameters
+    ----------
+    model : an ml estimator or ml.nn.Sequential
+    path : str or os.PathLike
+    """
+    if hasattr(model, "layers") and hasattr(model, "state_dict"):
+        save_network(model, path)
+    elif isinstance(model, SaveMixin):
+        model.save(path)
+    else:
+        raise TypeError(
+            f"model must be an ml estimator or an ml.nn.Sequential; got {type(model).__name__}."
+        )
+
+
+def load(path, *, custom_layers=()):
     """Read an estimator or a network written by ``save``.
 
-    Loading never runs code from the file: it names one of ml's own classes, and its arrays are
-    plain numbers. The loaded model predicts exactly what the saved one did, and can go on
-    training (``partial_fit``, ``warm_start``).
+    Loading never runs code from the file: it names one of ml's own classes, or a layer class
+    the caller names in ``custom_layers``, and its arrays are plain numbers. The loaded model
+    predicts exactly what the saved one did, and can go on training (``partial_fit``,
+    ``warm_start``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    custom_layers : list of ml.nn.Layer subclasses
+        Your own layer classes that the file's networks use, found by class name (Keras's
+        ``custom_objects``).
 
     Raises
     ------
@@ -101,9 +129,10 @@ def load(path):
         (a ValueError) if the file is not a model file, is truncated, corrupt, of a future format
         version, or describes layers or shapes that do not match its arrays.
     """
+    classes = layer_classes(custom_layers)
     description, arrays = read_archive(path)
     try:
-        return _object_from(description, arrays)
+        return _object_from(description, arrays, classes)
     except MemoryError:
         raise
     except Exception as error:  # whatever a hostile file provokes, it is an invalid file
@@ -111,10 +140,10 @@ def load(path):
         raise InvalidModelFile(f"path {str(path)!r}: {reason}") from None
 
 
-def _object_from(description: dict, arrays: dict):
+def _object_from(description: dict, arrays: dict, classes: dict):
     kind = description.get("kind")
     if kind == "network":
-        return network_from_spec(description.get("network"), arrays, "network")
+        return network_from_spec(description.get("network"), arrays, "network", classes)
     if kind != "estimator":
         raise InvalidModelFile(f"the file holds an unknown kind of object {kind!r}.")
     name = description.get("class")
@@ -123,15 +152,15 @@ def _object_from(description: dict, arrays: dict):
             f"the file holds an unknown estimator class {name!r}; known: "
             f"{', '.join(sorted(_REGISTRY))}."
         )
-    return _estimator_from(description, arrays, _REGISTRY[name])
+    return _estimator_from(description, arrays, _REGISTRY[name], classes)
 
 
-def _estimator_from(description: dict, arrays: dict, cls: type):
+def _estimator_from(description: dict, arrays: dict, cls: type, classes: dict):
     """The estimator the description and arrays hold, its parameters and fitted state checked."""
     params = description.get("params")
     if not isinstance(params, dict):
         raise InvalidModelFile("the estimator's params are malformed.")
-    model = cls(**{k: decode(v, arrays) for k, v in params.items()})
+    model = cls(**{k: decode(v, arrays, classes) for k, v in params.items()})
     model._check_params()
     fitted = description.get("fitted")
     if fitted is not None:

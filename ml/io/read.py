@@ -8,42 +8,36 @@ The inverse of :mod:`ml.io.write`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ml.io.archive import InvalidModelFile
-from ml.nn import conv, layers, norm
+from ml.nn.layers import LAYERS, Layer
 from ml.nn.sequential import Sequential
 
-__all__ = ["LAYER_TYPES", "decode", "network_from_spec", "rng_from_state"]
-
-LAYER_TYPES = {
-    cls.__name__: cls
-    for cls in [
-        layers.Dense,
-        layers.Activation,
-        layers.Identity,
-        layers.ReLU,
-        layers.LeakyReLU,
-        layers.Tanh,
-        layers.Sigmoid,
-        layers.Softplus,
-        layers.Dropout,
-        norm.BatchNorm1d,
-        layers.Flatten,
-        conv.Conv2D,
-        conv.MaxPool2D,
-        conv.AvgPool2D,
-        conv.GlobalAvgPool2D,
-        norm.BatchNorm2d,
-        Sequential,
-    ]
-}
+__all__ = ["decode", "layer_classes", "network_from_spec", "rng_from_state"]
 
 
-def network_from_spec(spec, arrays: dict, prefix: str) -> Sequential:
-    """Rebuild a network from :func:`ml.io.write.network_spec`'s description and its arrays."""
+def layer_classes(custom_layers=()) -> dict[str, type]:
+    """The layer classes a file may name: ml.nn's, and the caller's own ``custom_layers``
+    (Keras's ``custom_objects``). The file names a class; it never supplies one."""
+    if isinstance(custom_layers, type) or not hasattr(custom_layers, "__iter__"):
+        raise TypeError(f"custom_layers must be a list of Layer classes; got {custom_layers!r}.")
+    classes = dict(LAYERS)
+    for cls in custom_layers:
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise TypeError(f"custom_layers must hold ml.nn.Layer subclasses; got {cls!r}.")
+        if classes.get(cls.__name__, cls) is not cls:
+            raise ValueError(
+                f"custom_layers: {cls.__name__} is the name of an ml.nn layer; name yours "
+                "otherwise."
+            )
+        classes[cls.__name__] = cls
+    return classes
+
+
+def network_from_spec(spec, arrays: dict, prefix: str, classes=LAYERS) -> Sequential:
+    """Rebuild a network from :func:`ml.io.write.network_spec`'s description and its arrays,
+    its layers among ``classes`` (:func:`layer_classes`)."""
     if not isinstance(spec, dict) or spec.get("type") != "Sequential":
         raise InvalidModelFile("the network description must be a Sequential.")
     entries = spec.get("layers")
@@ -52,85 +46,58 @@ def network_from_spec(spec, arrays: dict, prefix: str) -> Sequential:
     built = []
     for i, entry in enumerate(entries):
         name = f"{prefix}.{i}"
-        if not isinstance(entry, dict) or entry.get("type") not in LAYER_TYPES:
-            kind = entry.get("type") if isinstance(entry, dict) else entry
+        kind = entry.get("type") if isinstance(entry, dict) else entry
+        if not isinstance(kind, str) or kind not in classes:
             raise InvalidModelFile(
-                f"layer {i} has an unknown type {kind!r}; known: {', '.join(sorted(LAYER_TYPES))}."
+                f"layer {i} has an unknown type {kind!r}; known: {', '.join(sorted(classes))} "
+                "(a layer class of your own loads when you name it: "
+                "ml.load(path, custom_layers=[MyLayer]))."
             )
-        if entry["type"] == "Sequential":
-            built.append(network_from_spec(entry, arrays, name))
+        if kind == "Sequential":
+            built.append(network_from_spec(entry, arrays, name, classes))
         else:
-            built.append(_layer_from_entry(i, entry, arrays, name))
+            built.append(_layer_from_entry(i, entry, arrays, name, classes[kind]))
     return Sequential(*built)
 
 
-def _layer_from_entry(i, entry, arrays, name):
-    cls, config = LAYER_TYPES[entry["type"]], entry.get("config", {})
+def _layer_from_entry(i, entry, arrays, name, cls):
+    """The layer ``entry`` describes, its config checked against its stored arrays' shapes
+    (:meth:`ml.nn.Layer.array_shapes`) before the layer is built."""
+    kind, config = entry["type"], entry.get("config", {})
     keys = entry.get("arrays", [])
     if not isinstance(config, dict) or not isinstance(keys, list):
-        raise InvalidModelFile(f"layer {i} ({entry['type']}) has a malformed description.")
+        raise InvalidModelFile(f"layer {i} ({kind}) has a malformed description.")
     stored = {}
     for key in keys:
-        if f"{name}.{key}" not in arrays:
-            raise InvalidModelFile(f"layer {i} ({entry['type']}) misses its array {key!r}.")
+        if not isinstance(key, str) or f"{name}.{key}" not in arrays:
+            raise InvalidModelFile(f"layer {i} ({kind}) misses its array {key!r}.")
         stored[key] = arrays[f"{name}.{key}"]
-    expected = _expected_shapes(i, entry["type"], config)
+    try:
+        expected = cls.array_shapes(config)
+    except (TypeError, ValueError) as error:
+        raise InvalidModelFile(f"layer {i} ({kind}) has an invalid config: {error}") from None
     got = {key: tuple(value.shape) for key, value in stored.items()}
     if got != expected:
         raise InvalidModelFile(
-            f"layer {i} ({entry['type']} with {config}) needs arrays of shapes {expected}; "
+            f"layer {i} ({kind} with {config}) needs arrays of shapes {expected}; "
             f"the file holds {got}."
         )
     dtype = next(iter(stored.values())).dtype if stored else np.float32
     if stored and dtype.kind != "f":
-        raise InvalidModelFile(
-            f"layer {i} ({entry['type']}) has arrays of dtype {dtype}, not float."
-        )
+        raise InvalidModelFile(f"layer {i} ({kind}) has arrays of dtype {dtype}, not float.")
     for key, value in stored.items():
         if not np.isfinite(value).all() or (key == "running_var" and (value < 0).any()):
-            raise InvalidModelFile(f"layer {i} ({entry['type']}): {key} holds invalid values.")
-    kwargs = dict(config, dtype=dtype) if "W" in stored or "gamma" in stored else dict(config)
+            raise InvalidModelFile(f"layer {i} ({kind}): {key} holds invalid values.")
     try:
-        layer = cls(**kwargs)
+        layer = cls.from_config(config, dtype)
     except (TypeError, ValueError) as error:
         raise InvalidModelFile(
-            f"layer {i} ({entry['type']}) has an invalid config {config}: {error}"
+            f"layer {i} ({kind}) has an invalid config {config}: {error}"
         ) from None
     layer.load_state_dict(stored)
-    if isinstance(layer, layers.Dropout) and "rng" in entry:
+    if "rng" in entry:
         layer.rng = rng_from_state(entry["rng"])
     return layer
-
-
-def _expected_shapes(i, kind, config) -> dict:
-    """The array shapes a layer of this config has, computed without building it."""
-
-    def number(key):
-        return _positive_int(i, kind, key, config.get(key))
-
-    if kind == "Dense":
-        return {
-            "W": (number("in_features"), number("out_features")),
-            "b": (number("out_features"),),
-        }
-    if kind == "Conv2D":
-        kernel = config.get("kernel_size")
-        kernel = [kernel, kernel] if isinstance(kernel, numbers.Integral) else kernel
-        if not (isinstance(kernel, list) and len(kernel) == 2):
-            raise InvalidModelFile(f"layer {i} (Conv2D): kernel_size must be an int or a pair.")
-        kh, kw = (_positive_int(i, kind, "kernel_size", k) for k in kernel)
-        out, channels = number("out_channels"), number("in_channels")
-        return {"W": (out, channels, kh, kw), "b": (out,)}
-    if kind in ("BatchNorm1d", "BatchNorm2d"):
-        n = (number("num_features"),)
-        return {"gamma": n, "beta": n, "running_mean": n, "running_var": n}
-    return {}
-
-
-def _positive_int(i, kind, key, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidModelFile(f"layer {i} ({kind}): {key} must be a positive int; got {value!r}.")
-    return int(value)
 
 
 def rng_from_state(state) -> np.random.Generator:
@@ -145,23 +112,26 @@ def rng_from_state(state) -> np.random.Generator:
     return rng
 
 
-def decode(value, arrays):
-    """The value that :func:`ml.io.write.encode` described, its arrays taken from ``arrays``."""
+def decode(value, arrays, classes=LAYERS):
+    """The value that :func:`ml.io.write.encode` described, its arrays taken from ``arrays``
+    and its networks' layers among ``classes``."""
     if isinstance(value, list):
-        return [decode(v, arrays) for v in value]
+        return [decode(v, arrays, classes) for v in value]
     if not isinstance(value, dict):
         return value
     if "__tuple__" in value:
-        return tuple(decode(v, arrays) for v in value["__tuple__"])
+        return tuple(decode(v, arrays, classes) for v in value["__tuple__"])
     if "__dict__" in value:
-        return {decode(k, arrays): decode(v, arrays) for k, v in value["__dict__"]}
+        return {
+            decode(k, arrays, classes): decode(v, arrays, classes) for k, v in value["__dict__"]
+        }
     if "__array__" in value:
         if value["__array__"] not in arrays:
             raise InvalidModelFile(f"the file misses the array {value['__array__']!r}.")
         array = arrays[value["__array__"]]
         return array.astype(object) if value.get("object") else array
     if "__network__" in value:
-        return network_from_spec(value["__network__"], arrays, str(value.get("prefix")))
+        return network_from_spec(value["__network__"], arrays, str(value.get("prefix")), classes)
     if "__rng__" in value:
         return rng_from_state(value["__rng__"])
     if value.get("__dtype__") in ("float32", "float64"):

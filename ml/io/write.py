@@ -2,7 +2,9 @@
 
 This side knows no layer class: a network is anything with ``layers`` (a list of layers and
 nested networks), and a layer describes itself with ``get_config()`` (its constructor's
-arguments) and ``state_dict()`` (its arrays). :mod:`ml.io.read` is the inverse.
+arguments) and ``state_dict()`` (its arrays). A layer class of your own is written by its name
+and read back where the caller names the class (``ml.load(path, custom_layers=[MyLayer])``): a
+file never holds code. :mod:`ml.io.read` is the inverse.
 """
 
 from __future__ import annotations
@@ -32,11 +34,6 @@ def network_spec(network, arrays: dict, prefix: str) -> dict:
                 {"type": "Sequential", "layers": network_spec(layer, arrays, name)["layers"]}
             )
             continue
-        if not type(layer).__module__.startswith("ml.nn."):
-            raise TypeError(
-                f"{name}: {type(layer).__name__} is a layer class of your own; a model file holds "
-                "only ml.nn's layers, never code. Pickle the network to keep it."
-            )
         entry = {"type": type(layer).__name__, "config": layer.get_config(), "arrays": []}
         for key, value in layer.state_dict().items():
             arrays[f"{name}.{key}"] = to_numpy(value)  # from any library: files hold NumPy

@@ -17,7 +17,7 @@ import numpy as np
 from ml._validation import check_number
 from ml.backend import array_namespace, device, window_counts, windows, zeros
 from ml.nn.init import weights_and_bias
-from ml.nn.layers import MAX_FEATURES, Layer
+from ml.nn.layers import MAX_FEATURES, Layer, config_int
 
 __all__ = ["AvgPool2D", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
 
@@ -166,15 +166,17 @@ class Conv2D(Layer):
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
         xp = array_namespace(x)
-        self._input_shape = tuple(x.shape)
         if self._few_channels():
-            return self._forward_by_offsets(x)
+            y, cols_t = self._forward_by_offsets(x)
+            self._save_for_backward(training, input_shape=tuple(x.shape), cols_t=cols_t)
+            return y
         # channels last, so that each window row is made of contiguous runs of C values
         x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
         cols = windows(x_pad, self.kernel_size, self.stride, channels_last=True)
         n, out_h, out_w = cols.shape[:3]
-        self._cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
-        y = self._cols @ self._W_rows().T
+        cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
+        self._save_for_backward(training, input_shape=tuple(x.shape), cols=cols)
+        y = cols @ self._W_rows().T
         y += self.params["b"]
         return xp.permute_dims(xp.reshape(y, (n, out_h, out_w, self.out_channels)), (0, 3, 1, 2))
 
@@ -186,12 +188,12 @@ class Conv2D(Layer):
         return self.in_channels <= 4
 
     def _forward_by_offsets(self, x):
-        """``cols_t`` (C*kh*kw, N*OH*OW) and ``y^T = W (out, C*kh*kw) cols_t + b``."""
+        """``y`` from ``y^T = W (out, C*kh*kw) cols_t + b``, and ``cols_t`` (C*kh*kw, N*OH*OW)."""
         xp, (kh, kw), (sh, sw) = array_namespace(x), self.kernel_size, self.stride
         x_pad = _pad(x, self.padding)
         n, c = x_pad.shape[:2]
         out_h, out_w = window_counts(x_pad.shape[2:], self.kernel_size, self.stride)
-        self._cols_t = xp.reshape(
+        cols_t = xp.reshape(
             xp.stack(
                 [
                     x_pad[
@@ -204,9 +206,10 @@ class Conv2D(Layer):
             ),
             (c * kh * kw, -1),
         )
-        y_t = xp.reshape(self.params["W"], (self.out_channels, -1)) @ self._cols_t
+        y_t = xp.reshape(self.params["W"], (self.out_channels, -1)) @ cols_t
         y_t += self.params["b"][:, None]
-        return xp.permute_dims(xp.reshape(y_t, (self.out_channels, n, out_h, out_w)), (1, 0, 2, 3))
+        y = xp.permute_dims(xp.reshape(y_t, (self.out_channels, n, out_h, out_w)), (1, 0, 2, 3))
+        return y, cols_t
 
     def get_config(self) -> dict:
         return {
@@ -218,6 +221,12 @@ class Conv2D(Layer):
             if isinstance(self.padding_arg, str | int)
             else list(self.padding_arg),
         }
+
+    @classmethod
+    def array_shapes(cls, config):
+        kh, kw = _pair(config.get("kernel_size"), "kernel_size", low=1)
+        out = config_int(config, "out_channels")
+        return {"W": (out, config_int(config, "in_channels"), kh, kw), "b": (out,)}
 
     def _W_rows(self):
         """The kernels as rows (out_channels, kh * kw * C), in the order of the window rows."""
@@ -236,11 +245,13 @@ class Conv2D(Layer):
                 (c, kh, kw, n, out_h, out_w),
             )
             dwindows = xp.permute_dims(dcols_t, (3, 0, 4, 5, 1, 2))
-            return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+            return _col2im(
+                dwindows, self._saved_for_backward("input_shape"), self.padding, self.stride
+            )
         # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
         W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
         dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
-        n, _, h, w = self._input_shape
+        n, _, h, w = self._saved_for_backward("input_shape")
         dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
         return xp.permute_dims(dx, (0, 3, 1, 2))
 
@@ -253,10 +264,11 @@ class Conv2D(Layer):
         xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         if self._few_channels():
             dy = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
-            dW = xp.reshape(dy @ self._cols_t.T, tuple(self.params["W"].shape))  # W's layout
+            cols_t = self._saved_for_backward("cols_t")
+            dW = xp.reshape(dy @ cols_t.T, tuple(self.params["W"].shape))  # W's layout
         else:
             dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
-            dW_rows = xp.reshape(dy.T @ self._cols, (-1, kh, kw, c))
+            dW_rows = xp.reshape(dy.T @ self._saved_for_backward("cols"), (-1, kh, kw, c))
             dW = xp.permute_dims(dW_rows, (0, 3, 1, 2))
         self._keep_grad("W", dW)
         self._keep_grad("b", xp.sum(dout, axis=(0, 2, 3)))
@@ -303,19 +315,24 @@ class MaxPool2D(_Pool2D):
     def forward(self, x, training: bool = False):
         _check_images(self, x)
         xp = array_namespace(x)
-        self._input_shape = tuple(x.shape)
-        self._tiled = self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
-        if self._tiled:
+        if self._tiled():
             views = [x[index] for index in self._offsets(x.shape)]
             y = views[0]
             for view in views[1:]:
                 y = xp.maximum(y, view)
-            self._x, self._y = x, y
+            self._save_for_backward(training, x=x, y=y)
             return y
         wins = windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
         flat = xp.reshape(wins, (*wins.shape[:4], -1))
-        self._argmax = xp.argmax(flat, axis=-1)
+        if training:
+            self._save_for_backward(
+                training, input_shape=tuple(x.shape), argmax=xp.argmax(flat, axis=-1)
+            )
         return xp.max(flat, axis=-1)
+
+    def _tiled(self) -> bool:
+        """Windows that tile the image: stride = kernel and no padding."""
+        return self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
 
     def _offsets(self, shape):
         """The kh*kw indices ``[:, :, i::kh, j::kw]`` of an input of ``shape`` cropped to whole
@@ -330,21 +347,23 @@ class MaxPool2D(_Pool2D):
 
     def backward(self, dout):
         xp, (kh, kw) = array_namespace(dout), self.kernel_size
-        if self._tiled:
-            indices = self._offsets(self._x.shape)
-            hits = [xp.astype(self._x[index] == self._y, dout.dtype) for index in indices]
+        if self._tiled():
+            x, y = self._saved_for_backward("x", "y")
+            indices = self._offsets(x.shape)
+            hits = [xp.astype(x[index] == y, dout.dtype) for index in indices]
             ties = hits[0]
             for hit in hits[1:]:
                 ties = ties + hit
             share = dout / ties  # dy to each maximum of its window, split among ties
-            dx = xp.zeros_like(self._x)
+            dx = xp.zeros_like(x)
             for index, hit in zip(indices, hits, strict=True):
                 dx[index] = hit * share
             return dx
-        offsets = xp.arange(kh * kw, device=device(self._argmax))
-        hits = xp.astype(self._argmax[..., None] == offsets, dout.dtype)
+        input_shape, argmax = self._saved_for_backward("input_shape", "argmax")
+        offsets = xp.arange(kh * kw, device=device(argmax))
+        hits = xp.astype(argmax[..., None] == offsets, dout.dtype)
         dwindows = xp.reshape(hits * dout[..., None], (*dout.shape, kh, kw))
-        return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+        return _col2im(dwindows, input_shape, self.padding, self.stride)
 
 
 class AvgPool2D(_Pool2D):
@@ -354,14 +373,14 @@ class AvgPool2D(_Pool2D):
     def forward(self, x, training: bool = False):
         _check_images(self, x)
         wins = windows(_pad(x, self.padding), self.kernel_size, self.stride)
-        self._input_shape = tuple(x.shape)
+        self._save_for_backward(training, input_shape=tuple(x.shape))
         return array_namespace(x).mean(wins, axis=(4, 5))
 
     def backward(self, dout):
         xp, (kh, kw) = array_namespace(dout), self.kernel_size
         share = dout[..., None, None] / (kh * kw)
         dwindows = xp.broadcast_to(share, (*dout.shape, kh, kw))
-        return _col2im(dwindows, self._input_shape, self.padding, self.stride)
+        return _col2im(dwindows, self._saved_for_backward("input_shape"), self.padding, self.stride)
 
 
 class GlobalAvgPool2D(Layer):
@@ -369,9 +388,9 @@ class GlobalAvgPool2D(Layer):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)
-        self._input_shape = tuple(x.shape)
+        self._save_for_backward(training, input_shape=tuple(x.shape))
         return array_namespace(x).mean(x, axis=(2, 3))
 
     def backward(self, dout):
-        n, c, h, w = self._input_shape
+        n, c, h, w = self._saved_for_backward("input_shape")
         return zeros((n, c, h, w), like=dout) + (dout / (h * w))[:, :, None, None]

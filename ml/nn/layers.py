@@ -8,6 +8,7 @@ code implements, so one can be checked against the other.
 from __future__ import annotations
 
 import abc
+import numbers
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from ml.functional import activations as A
 from ml.nn.init import weights_and_bias
 
 __all__ = [
+    "LAYERS",
     "Activation",
     "Dense",
     "Dropout",
@@ -45,9 +47,15 @@ MAX_FEATURES = 2**24
 """The most features (or channels) a layer takes or gives: more is a mistake, not a network."""
 
 
+LAYERS: dict[str, type] = {}
+"""ml.nn's layer classes by name: what a model file may name (``ml.load`` reads layers through
+it, and through the classes a caller names with ``custom_layers``). Each public Layer class of
+``ml.nn`` enters it by being defined: adding a layer is one class and no edit anywhere else."""
+
+
 class GradientViews(dict):
-    """A layer's ``grads`` when its network keeps every gradient in one flat buffer
-    (:meth:`ml.nn.Sequential.flatten_parameters`): each entry is the layer's view of that buffer,
+    """A layer's ``grads`` when an optimizer keeps every gradient of a network in one flat
+    buffer (:meth:`ml.optim.Optimizer.flatten`): each entry is the layer's view of that buffer,
     and ``backward`` writes into it in place."""
 
 
@@ -56,18 +64,31 @@ class Layer(abc.ABC):
 
     ``params`` maps names to parameter arrays (updated in place by optimisers) and ``grads`` the
     same names to their gradients after ``backward``. Layers without parameters leave both empty.
-    A layer's private attributes (``_x``, ...) are what ``forward`` keeps for ``backward``: they
-    are not its state, and copies and pickles leave them out, and the gradients, so that a fitted
-    model pickles small.
+
+    A layer describes itself, as Keras's do: :meth:`get_config` gives its constructor's
+    arguments, :meth:`array_shapes` the shapes of its arrays for a configuration (computed
+    without building it), :meth:`from_config` builds it again and :meth:`state_dict` gives its
+    arrays. Model files and exporters read layers through these alone.
+
+    ``forward(x, training=True)`` keeps what ``backward`` needs (:meth:`_save_for_backward`);
+    inference (``training=False``) keeps nothing on the layer, so that one network can predict
+    from many threads at once. Copies and pickles leave out what was kept, and the gradients.
     """
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self._saved: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("ml.nn.") and not cls.__name__.startswith("_"):
+            LAYERS[cls.__name__] = cls
 
     @abc.abstractmethod
     def forward(self, x, training: bool = False):
-        """The layer's output for the batch ``x``; keeps what :meth:`backward` needs."""
+        """The layer's output for the batch ``x``; in training, keeps what :meth:`backward`
+        needs."""
 
     @abc.abstractmethod
     def backward(self, dout):
@@ -77,6 +98,22 @@ class Layer(abc.ABC):
         """Fill ``grads`` only, skipping ``dL/d(input)`` where the layer can: what the first
         layer of a network does, since nobody needs the gradient of the data."""
         self.backward(dout)
+
+    def _save_for_backward(self, training: bool, **values) -> None:
+        """Keep ``values`` for :meth:`backward`, in training only (PyTorch's
+        ``save_for_backward``): inference stores nothing on the layer."""
+        if training:
+            self._saved = values
+
+    def _saved_for_backward(self, *names):
+        """What the last training forward pass kept, by name (one value, or a tuple)."""
+        saved = getattr(self, "_saved", {})
+        if not all(name in saved for name in names):
+            raise RuntimeError(
+                f"{type(self).__name__}.backward needs a forward pass of the same batch with "
+                "training=True first (inference, training=False, keeps nothing for backward)."
+            )
+        return saved[names[0]] if len(names) == 1 else tuple(saved[name] for name in names)
 
     def _grad_out(self, name: str):
         """Where ``grads[name]`` is to be written in place (its view of the flat buffer), or
@@ -95,8 +132,12 @@ class Layer(abc.ABC):
         return self.forward(x, training)
 
     def __getstate__(self) -> dict:
-        state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        state = {k: v for k, v in vars(self).items() if k != "_saved"}
         return {**state, "grads": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self._saved = {}
 
     def reset_parameters(self, random_state=None, init="glorot_uniform", bias_init="zeros"):
         """Draw the weights ``W`` and biases ``b`` anew from ``random_state``, with ``init`` and
@@ -127,22 +168,26 @@ class Layer(abc.ABC):
         return self
 
     def forget(self) -> None:
-        """Drop what the last forward pass kept for backward (after inference, say)."""
-        for name in [name for name in vars(self) if name.startswith("_")]:
-            delattr(self, name)
-
-    def __getattr__(self, name):
-        # called only for attributes that are not set: a forward cache that is missing
-        if name.startswith("_") and not name.startswith("__"):
-            raise AttributeError(
-                f"{type(self).__name__} has no {name}: backward needs a forward pass (with "
-                "training=True) of the same batch first."
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        """Drop what the last training forward pass kept for backward."""
+        self._saved = {}
 
     def get_config(self) -> dict:
-        """The constructor's arguments that rebuild this layer (what a model file stores)."""
+        """The constructor's arguments that rebuild this layer (what a model file stores), as
+        JSON values."""
         return {}
+
+    @classmethod
+    def array_shapes(cls, config: dict) -> dict[str, tuple[int, ...]]:
+        """The shapes of the arrays (:meth:`state_dict`) of the layer that ``config`` builds,
+        computed without building it; a ValueError or TypeError for a config that builds none.
+        A model file's arrays are checked against these before anything is allocated."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict, dtype=np.float32) -> Layer:
+        """The layer :meth:`get_config` described; a layer with arrays is built in ``dtype``
+        (its constructor takes a ``dtype`` argument)."""
+        return cls(**config, dtype=dtype) if cls.array_shapes(config) else cls(**config)
 
     _buffers: tuple[str, ...] = ()
     """Names of the arrays of the layer's state that are not trained (running statistics)."""
@@ -211,7 +256,7 @@ class Dense(Layer):
             raise ValueError(
                 f"{self!r} needs input of shape (batch, {self.in_features}); got {tuple(x.shape)}."
             )
-        self._x = x
+        self._save_for_backward(training, x=x)
         y = x @ self.params["W"]
         y += self.params["b"]  # y = x W + b, the sum made in place
         return y
@@ -221,11 +266,17 @@ class Dense(Layer):
         return dout @ self.params["W"].T
 
     def backward_params(self, dout) -> None:
-        self._keep_grad("W", matmul(self._x.T, dout, out=self._grad_out("W")))
+        x = self._saved_for_backward("x")
+        self._keep_grad("W", matmul(x.T, dout, out=self._grad_out("W")))
         self._keep_grad("b", sum_rows(dout))
 
     def get_config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features}
+
+    @classmethod
+    def array_shapes(cls, config):
+        n_in, n_out = config_int(config, "in_features"), config_int(config, "out_features")
+        return {"W": (n_in, n_out), "b": (n_out,)}
 
     def _describe(self) -> str:
         return f"{self.in_features}, {self.out_features}"
@@ -240,15 +291,16 @@ class Activation(Layer):
         self.activation = A.get_activation(name)
 
     def forward(self, x, training: bool = False):
-        self._x = x
-        self._y = self.activation.function(x)
-        return self._y
+        y = self.activation.function(x)
+        self._save_for_backward(training, x=x, y=y)
+        return y
 
     def backward(self, dout):
         return dout * self._derivative()
 
     def _derivative(self):
-        return self.activation.gradient(self._x)
+        """``g'`` at the saved input (a subclass may use the saved output instead)."""
+        return self.activation.gradient(self._saved_for_backward("x"))
 
     def get_config(self) -> dict:
         return {"name": self.activation.name} if type(self) is Activation else {}
@@ -275,11 +327,12 @@ class ReLU(Activation):
 
     def forward(self, x, training: bool = False):
         xp = array_namespace(x)
-        self._mask = xp.astype(x > 0, x.dtype)
-        return x * self._mask
+        mask = xp.astype(x > 0, x.dtype)
+        self._save_for_backward(training, mask=mask)
+        return x * mask
 
     def backward(self, dout):
-        return dout * self._mask
+        return dout * self._saved_for_backward("mask")
 
 
 class LeakyReLU(Activation):
@@ -290,11 +343,11 @@ class LeakyReLU(Activation):
         self.negative_slope = check_number("negative_slope", negative_slope, low=0, high=1)
 
     def forward(self, x, training: bool = False):
-        self._x = x
+        self._save_for_backward(training, x=x)
         return A.leaky_relu(x, self.negative_slope)
 
     def _derivative(self):
-        return A.leaky_relu_gradient(self._x, self.negative_slope)
+        return A.leaky_relu_gradient(self._saved_for_backward("x"), self.negative_slope)
 
     def get_config(self) -> dict:
         return {"negative_slope": self.negative_slope}
@@ -307,7 +360,8 @@ class Tanh(Activation):
         super().__init__("tanh")
 
     def _derivative(self):
-        return 1 - self._y * self._y
+        y = self._saved_for_backward("y")
+        return 1 - y * y
 
 
 class Sigmoid(Activation):
@@ -317,7 +371,8 @@ class Sigmoid(Activation):
         super().__init__("sigmoid")
 
     def _derivative(self):
-        return self._y * (1 - self._y)
+        y = self._saved_for_backward("y")
+        return y * (1 - y)
 
 
 class Softplus(Activation):
@@ -341,15 +396,17 @@ class Dropout(Layer):
 
     def forward(self, x, training: bool = False):
         if not training or self.p == 0:
-            self._scale = None
+            self._save_for_backward(training, scale=None)
             return x
         xp = array_namespace(x)
         keep = random_uniform(self.rng, x.shape, like=x) >= self.p
-        self._scale = xp.astype(keep, x.dtype) / (1 - self.p)
-        return x * self._scale
+        scale = xp.astype(keep, x.dtype) / (1 - self.p)
+        self._save_for_backward(training, scale=scale)
+        return x * scale
 
     def backward(self, dout):
-        return dout if self._scale is None else dout * self._scale
+        scale = self._saved_for_backward("scale")
+        return dout if scale is None else dout * scale
 
     def get_config(self) -> dict:
         return {"p": self.p}
@@ -362,11 +419,11 @@ class Flatten(Layer):
     """``(n, d1, d2, ...) -> (n, d1 * d2 * ...)``; backward reshapes the gradient back."""
 
     def forward(self, x, training: bool = False):
-        self._shape = tuple(x.shape)
+        self._save_for_backward(training, shape=tuple(x.shape))
         return array_namespace(x).reshape(x, (x.shape[0], -1))
 
     def backward(self, dout):
-        return array_namespace(dout).reshape(dout, self._shape)
+        return array_namespace(dout).reshape(dout, self._saved_for_backward("shape"))
 
 
 _ACTIVATION_LAYERS = {
@@ -377,6 +434,14 @@ _ACTIVATION_LAYERS = {
     "leaky_relu": LeakyReLU,
     "softplus": Softplus,
 }
+
+
+def config_int(config: dict, key: str) -> int:
+    """``config[key]`` as a positive int, or a ValueError naming it (for :meth:`array_shapes`)."""
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{key} must be a positive int; got {value!r}.")
+    return int(value)
 
 
 def activation_layer(name: str) -> Activation:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ml._validation import check_float_dtype, check_number
 from ml.backend import array_namespace
-from ml.nn.layers import MAX_FEATURES, Layer
+from ml.nn.layers import MAX_FEATURES, Layer, config_int
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
@@ -20,7 +20,8 @@ class _BatchNorm(Layer):
 
     Training: ``x_hat = (x - mu_B) / sqrt(var_B + eps)``, ``y = gamma x_hat + beta``, and running
     averages ``r <- (1 - momentum) r + momentum * stat`` (unbiased variance), as PyTorch does.
-    Inference uses the running statistics. Backward in training, with ``m`` values per feature:
+    Inference uses the running statistics (and keeps nothing). Backward, with ``m`` values per
+    feature:
     ``dx = (gamma / sqrt(var_B + eps)) * (dy - mean(dy) - x_hat * mean(dy * x_hat))``.
     """
 
@@ -57,7 +58,6 @@ class _BatchNorm(Layer):
                 f"got shape {tuple(x.shape)}."
             )
         xp = array_namespace(x)
-        self._training = training
         if training:
             mean, var = xp.mean(x, axis=self._axes), xp.var(x, axis=self._axes)
             m = math.prod(x.shape) // self.num_features
@@ -65,25 +65,30 @@ class _BatchNorm(Layer):
             self.running_var += self.momentum * (var * m / max(m - 1, 1) - self.running_var)
         else:
             mean, var = self.running_mean, self.running_var
-        self._inv_std = xp.astype(self._shaped(1 / xp.sqrt(var + self.eps), x.ndim), x.dtype)
-        self._x_hat = (x - self._shaped(mean, x.ndim)) * self._inv_std
-        return self._shaped(self.params["gamma"], x.ndim) * self._x_hat + self._shaped(
+        inv_std = xp.astype(self._shaped(1 / xp.sqrt(var + self.eps), x.ndim), x.dtype)
+        x_hat = (x - self._shaped(mean, x.ndim)) * inv_std
+        self._save_for_backward(training, x_hat=x_hat, inv_std=inv_std)
+        return self._shaped(self.params["gamma"], x.ndim) * x_hat + self._shaped(
             self.params["beta"], x.ndim
         )
 
     def backward(self, dout):
-        xp, x_hat, axes = array_namespace(dout), self._x_hat, self._axes
+        xp, axes = array_namespace(dout), self._axes
+        x_hat, inv_std = self._saved_for_backward("x_hat", "inv_std")
         self._keep_grad("gamma", xp.sum(dout * x_hat, axis=axes))
         self._keep_grad("beta", xp.sum(dout, axis=axes))
-        scale = self._shaped(self.params["gamma"], dout.ndim) * self._inv_std
-        if not self._training:
-            return dout * scale
+        scale = self._shaped(self.params["gamma"], dout.ndim) * inv_std
         mean_dout = xp.mean(dout, axis=axes, keepdims=True)
         mean_dout_x_hat = xp.mean(dout * x_hat, axis=axes, keepdims=True)
         return scale * (dout - mean_dout - x_hat * mean_dout_x_hat)
 
     def get_config(self) -> dict:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
+
+    @classmethod
+    def array_shapes(cls, config):
+        n = (config_int(config, "num_features"),)
+        return {"gamma": n, "beta": n, "running_mean": n, "running_var": n}
 
     def _describe(self) -> str:
         return str(self.num_features)

@@ -8,7 +8,6 @@ import array_api_compat
 import numpy as np
 
 from ml.backend import array_namespace, flat_buffer, flatten_into, zeros
-from ml.io.write import save_network
 from ml.nn.init import for_activation
 from ml.nn.layers import Activation, GradientViews, Layer
 
@@ -100,12 +99,9 @@ class Sequential(Layer):
         return self
 
     def predict(self, x):
-        """Inference: the output for ``x`` in inference mode, keeping nothing for backward."""
-        try:
-            return self.forward(x, training=False)
-        finally:
-            for layer in self.all_layers():
-                layer.forget()
+        """Inference: the output for ``x`` in inference mode, which keeps nothing on the layers
+        (so that many threads may predict at once)."""
+        return self.forward(x, training=False)
 
     def reset_parameters(self, random_state=None, **init) -> None:
         """Draw every parameter anew from ``random_state``: each Dense and Conv2D initialised
@@ -166,11 +162,6 @@ class Sequential(Layer):
             layer.load_state_dict(
                 {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
             )
-
-    def save(self, path) -> None:
-        """Write the network (layers, parameters, running statistics) to a model file, atomically;
-        ``ml.load(path)`` reads it back. See the README's "Saving and loading"."""
-        save_network(self, path)
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -110,7 +110,6 @@ def hidden_activations(network, x) -> list:
     outputs, value = [], x
     for layer in layers[:last_dense]:
         value = layer.forward(value, training=False)
-        layer.forget()
         if isinstance(layer, Activation):
             outputs.append(value)
     return outputs
