@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import numbers
-import weakref
 
 import array_api_compat
 import array_api_compat.numpy as numpy_namespace
@@ -22,7 +21,6 @@ __all__ = [
     "check_random_state",
     "copy",
     "device",
-    "flat_buffer",
     "flatten_into",
     "is_numpy",
     "legacy_random_state",
@@ -321,7 +319,7 @@ def windows(x, kernel, stride, *, channels_last=False):
 
 def matmul(a, b, out=None):
     """``a @ b``, or with ``out`` (a NumPy view of a flat gradient buffer, which only NumPy
-    networks have: ``Sequential.flatten_parameters``) written into it without a temporary."""
+    networks have: ``Optimizer.flatten``) written into it without a temporary."""
     return a @ b if out is None else np.matmul(a, b, out=out)
 
 
@@ -331,34 +329,6 @@ def sum_rows(x):
     if type(x) is np.ndarray:
         return np.ones(x.shape[0], x.dtype) @ x
     return array_namespace(x).sum(x, axis=0)
-
-
-_TILINGS: dict = {}  # id of a buffer -> (the buffer, the views found to tile it), weakly held
-
-
-def flat_buffer(arrays):
-    """The one 1-D NumPy array of which ``arrays`` are consecutive views covering all of it (as
-    :func:`flatten_into` makes them), or None: then they are updated one by one."""
-    if not arrays or type(arrays[0]) is not np.ndarray:
-        return None
-    base = arrays[0].base
-    if type(base) is not np.ndarray or base.ndim != 1:
-        return None
-    seen = _TILINGS.get(id(base))  # asked every step for the same views: remember the answer
-    if seen is not None and seen[0]() is base and len(seen[1]) == len(arrays):
-        if all(ref() is array for ref, array in zip(seen[1], arrays, strict=True)):
-            return base
-    address = base.__array_interface__["data"][0]
-    for array in arrays:
-        if array.base is not base or array.__array_interface__["data"][0] != address:
-            return None
-        address += array.nbytes
-    if address != base.__array_interface__["data"][0] + base.nbytes:
-        return None
-    if len(_TILINGS) > 64:
-        _TILINGS.clear()
-    _TILINGS[id(base)] = (weakref.ref(base), [weakref.ref(array) for array in arrays])
-    return base
 
 
 def flatten_into(arrays):

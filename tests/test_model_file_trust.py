@@ -25,6 +25,22 @@ def _saved(tmp_path, model):
     return path
 
 
+def _entry(tagged: dict, key: str) -> list:
+    """The ``[key, value]`` pair of a dict as a model file's JSON tags it (``__dict__``); set
+    ``pair[1]`` to edit the value."""
+    return next(pair for pair in tagged["__dict__"] if pair[0] == key)
+
+
+def _trainer(description: dict, key: str):
+    """The value of the trainer state's entry ``key`` (optimizer, schedule, history, rng)."""
+    return _entry(description["fitted"]["trainer_"], key)[1]
+
+
+def _first_moment(description: dict) -> dict:
+    """The tag of the optimizer's first moment array, ``{"__array__": name}``."""
+    return _entry(_entry(_trainer(description, "optimizer"), "state")[1][0], "m")[1]
+
+
 def _edited(path, edit=None, arrays=None):
     """Rewrite the model file at ``path`` with its JSON edited by ``edit(description)`` and
     arrays replaced or added from ``arrays`` ({name: array})."""
@@ -74,8 +90,8 @@ ATTACKS = {
     ),
     "an Adam moment of shape (20000, 1, 1)": (
         _mlp,
-        None,
-        {"_optimizer.0.0": np.zeros((20000, 1, 1))},
+        lambda d: _first_moment(d).update(__array__="moment"),
+        {"moment": np.zeros((20000, 1, 1))},
         "has shape|must have shape",
     ),
     "100000 classes": (_mlp, None, {"classes_": np.arange(100000)}, "classes_ do not fit"),
@@ -88,13 +104,13 @@ ATTACKS = {
     ),
     "a history of text": (
         _mlp,
-        lambda d: d["fitted"]["history_"].update(loss="2.3"),
+        lambda d: _entry(_trainer(d, "history"), "loss").__setitem__(1, "2.3"),
         None,
         "history.loss must be a list",
     ),
     "an optimizer state for fewer arrays": (
         _mlp,
-        lambda d: d["fitted"]["_optimizer"]["state"].pop(),
+        lambda d: _entry(_trainer(d, "optimizer"), "state")[1].pop(),
         None,
         "holds state for 3 of 4 arrays",
     ),
@@ -112,7 +128,7 @@ ATTACKS = {
     ),
     "a negative learning rate in the optimizer": (
         _mlp,
-        lambda d: d["fitted"]["_optimizer"].update(learning_rate=-0.5),
+        lambda d: _entry(_trainer(d, "optimizer"), "learning_rate").__setitem__(1, -0.5),
         None,
         "learning_rate must be a number > 0",
     ),

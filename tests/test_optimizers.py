@@ -78,21 +78,33 @@ def test_optimizers_reject_bad_hyper_parameters():
         optim.Adam(beta_1=1.0)
 
 
-def test_schedules():
-    assert optim.make_schedule("constant", 0.1).epoch_end(5, 1000) == 0.1
-    assert optim.make_schedule("invscaling", 0.1, power_t=0.5).epoch_end(1, 99) == pytest.approx(
-        0.01
-    )
-    step = optim.make_schedule("step", 1.0, step_size=2, gamma=0.5)
-    assert [step.epoch_end(e, 0) for e in (1, 2, 3, 4)] == [1.0, 0.5, 0.5, 0.25]
-    cosine = optim.make_schedule("cosine", 1.0, T_max=4)
-    assert [round(cosine.epoch_end(e, 0), 6) for e in (0, 2, 4, 6)] == [1.0, 0.5, 0.0, 0.5]
-    adaptive = optim.make_schedule("adaptive", 1e-5)
-    assert adaptive.plateau() and adaptive.learning_rate == pytest.approx(2e-6)
+def _rates(schedule, epochs, samples=0):
+    """The optimizer's rate after each of ``epochs``, as the schedule sets it."""
+    rates = []
+    for epoch in epochs:
+        schedule.epoch_end(epoch, samples)
+        rates.append(schedule.optimizer.learning_rate)
+    return rates
+
+
+def test_schedules_set_the_optimizers_rate():
+    assert _rates(optim.make_schedule("constant", optim.SGD(0.1)), [5], 1000) == [0.1]
+    invscaling = optim.make_schedule("invscaling", optim.SGD(0.1), power_t=0.5)
+    assert _rates(invscaling, [1], 99) == [pytest.approx(0.01)]
+    step = optim.make_schedule("step", optim.SGD(1.0), step_size=2, gamma=0.5)
+    assert _rates(step, (1, 2, 3, 4)) == [1.0, 0.5, 0.5, 0.25]
+    cosine = optim.make_schedule("cosine", optim.Adam(1.0), T_max=4)
+    assert [round(r, 6) for r in _rates(cosine, (0, 2, 4, 6))] == [1.0, 0.5, 0.0, 0.5]
+    sgd = optim.SGD(1e-5)
+    adaptive = optim.make_schedule("adaptive", sgd)
+    assert adaptive.plateau() and sgd.learning_rate == pytest.approx(2e-6)
     assert adaptive.plateau() and not adaptive.plateau()
-    assert not optim.make_schedule("constant", 0.1).plateau()
+    assert not optim.make_schedule("constant", optim.SGD(0.1)).plateau()
+    assert "learning_rate" not in vars(adaptive)  # the current rate is the optimizer's alone
     with pytest.raises(ValueError, match="learning_rate must be one of"):
-        optim.make_schedule("exponential", 0.1)
+        optim.make_schedule("exponential", optim.SGD(0.1))
+    with pytest.raises(TypeError, match="optimizer must be an ml.optim optimizer"):
+        optim.make_schedule("constant", 0.1)
 
 
 def test_cosine_matches_pytorch():
@@ -100,11 +112,12 @@ def test_cosine_matches_pytorch():
     w = torch.zeros(1, requires_grad=True)
     theirs = torch.optim.SGD([w], lr=0.3)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(theirs, T_max=10, eta_min=0.01)
-    ours = optim.make_schedule("cosine", 0.3, T_max=10, eta_min=0.01)
+    ours = optim.make_schedule("cosine", optim.SGD(0.3), T_max=10, eta_min=0.01)
     for epoch in range(1, 13):
         theirs.step()
         scheduler.step()
-        assert ours.epoch_end(epoch, 0) == pytest.approx(theirs.param_groups[0]["lr"])
+        ours.epoch_end(epoch, 0)
+        assert ours.optimizer.learning_rate == pytest.approx(theirs.param_groups[0]["lr"])
 
 
 def test_lbfgs_minimises_in_place_and_records_the_losses():
@@ -163,13 +176,14 @@ def test_load_state_dict_checks_what_it_is_given():
 
 @pytest.mark.parametrize("name", sorted(optim.SCHEDULES))
 def test_schedules_state_dict_round_trip(name):
-    schedule = optim.make_schedule(name, 0.1)
+    schedule = optim.make_schedule(name, optim.SGD(0.1))
     for epoch in range(1, 4):
         schedule.epoch_end(epoch, 100 * epoch)
     schedule.plateau()
-    restored = optim.make_schedule(name, 0.1)
+    restored = optim.make_schedule(name, optim.SGD(0.1))
     restored.load_state_dict(schedule.state_dict())
+    restored.optimizer.learning_rate = schedule.optimizer.learning_rate
     assert restored.state_dict() == schedule.state_dict()
-    assert restored.epoch_end(4, 400) == schedule.epoch_end(4, 400)
-    with pytest.raises(ValueError, match="learning_rate"):
-        restored.load_state_dict({**schedule.state_dict(), "learning_rate": float("inf")})
+    assert _rates(restored, [4], 400) == _rates(schedule, [4], 400)
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        restored.load_state_dict({**schedule.state_dict(), "learning_rate_init": float("inf")})

@@ -315,7 +315,12 @@ HOSTILE = {
         "misses its array 'b'",
     ),
     "a bad random state": (
-        lambda tmp: _model_file(tmp, lambda d: d["fitted"]["_rng"].update(__rng__={"x": 1})),
+        lambda tmp: _model_file(
+            tmp,
+            lambda d: next(
+                p for p in d["fitted"]["trainer_"]["__dict__"] if p[0] == "rng"
+            ).__setitem__(1, {"__dict__": [["x", 1]]}),
+        ),
         "not a PCG64 state",
     ),
     "not JSON": (lambda tmp: _zip(tmp, {"model.json": b"{not json"}), "not valid JSON"),
@@ -407,3 +412,50 @@ def test_files_of_format_1_load_predict_and_train(name, inputs):
         "Dropout",
         "Dense",
     ]
+
+
+FORMAT_2 = os.path.join(os.path.dirname(__file__), "data", "format2")
+
+
+@pytest.mark.parametrize(
+    "name, inputs",
+    [
+        ("mlp_adam", X_DIGITS[:20]),
+        ("mlp_sgd_regressor", X_DIGITS[:20]),
+        ("mlp_lbfgs_strings", X_DIGITS[:20]),
+        ("softmax", X_DIGITS[:20]),
+        ("cnn", IMAGES[:20]),
+    ],
+)
+def test_files_of_format_2_load_and_predict_as_saved(name, inputs):
+    """Files of format 2 (which kept the history, the generator and the optimizer's state apart,
+    and the schedule's rate twice) load into one trainer and predict what they did."""
+    model = ml.load(os.path.join(FORMAT_2, f"{name}.ml"))
+    kind = "pred" if "regressor" in name else "proba"
+    expected = np.load(os.path.join(FORMAT_2, f"{name}_{kind}.npy"))
+    outputs = model.predict(inputs) if kind == "pred" else model.predict_proba(inputs)
+    np.testing.assert_allclose(outputs, expected, rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["mlp_adam", "mlp_sgd_regressor"])
+def test_files_of_format_2_go_on_training_where_they_stopped(name):
+    """One more epoch of a loaded format-2 file takes the steps the saved model took in memory:
+    the optimizer's moments and step count, the current (adapted) rate and the generator of the
+    shuffles and dropout masks all came through."""
+    model = ml.load(os.path.join(FORMAT_2, f"{name}.ml"))
+    if "regressor" in name:
+        assert model.trainer_.optimizer.learning_rate == pytest.approx(3.2e-7)  # adapted, kept
+        model.partial_fit(X_DIGITS[300:400], X_DIGITS[300:400, 20])
+        outputs, kind = model.predict(X_DIGITS[:20]), "pred"
+    else:
+        model.partial_fit(X_DIGITS[300:400], Y_DIGITS[300:400])
+        outputs, kind = model.predict_proba(X_DIGITS[:20]), "proba"
+    expected = np.load(os.path.join(FORMAT_2, f"{name}_continued_{kind}.npy"))
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
+    network = ml.load(os.path.join(FORMAT_2, "network.ml"))
+    np.testing.assert_allclose(
+        network.predict(X_DIGITS[:20].astype(np.float32)),
+        np.load(os.path.join(FORMAT_2, "network_out.npy")),
+        rtol=2e-6,
+        atol=1e-7,
+    )

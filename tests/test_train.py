@@ -1,8 +1,11 @@
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
-from ml.optim import SGD, make_schedule
-from ml.train import Callback, minibatches, train
+from ml.optim import SGD, Adam, make_schedule
+from ml.train import Callback, Trainer, minibatches, train
 
 
 def test_minibatches_cover_every_sample_once():
@@ -46,12 +49,99 @@ def test_train_runs_epochs_and_records_the_history():
     assert history.learning_rate == [0.1] * 5 and history.samples_seen == 250
 
 
-def test_a_history_carries_over_from_run_to_run():
+def _runs(trainer, problem, *epochs):
+    for max_iter in epochs:
+        history = trainer.minibatch(
+            problem.loss_and_gradients,
+            [problem.w],
+            problem.y,
+            problem.y,
+            max_iter=max_iter,
+            batch_size=10,
+            n_iter_no_change=100,
+        )
+    return history
+
+
+def test_a_trainers_history_carries_over_from_run_to_run():
     problem = MeanProblem()
-    history = problem.fit(max_iter=3, n_iter_no_change=100)
-    again = problem.fit(max_iter=2, n_iter_no_change=100, history=history)
-    assert again is history and history.n_iter == 2 and len(history.loss) == 5
+    trainer = Trainer(problem.optimizer, random_state=0)
+    history = _runs(trainer, problem, 3, 2)
+    assert history is trainer.history and history.n_iter == 2 and len(history.loss) == 5
     assert history.samples_seen == 250 and history.best_loss == min(history.loss)
+
+
+def test_the_trainers_state_dict_is_all_it_holds():
+    problem = MeanProblem()
+    optimizer = Adam(0.1)
+    trainer = Trainer(optimizer, make_schedule("step", optimizer, step_size=2), random_state=3)
+    _runs(trainer, problem, 3)
+    state = copy.deepcopy(trainer.state_dict())
+    w = problem.w.copy()
+    _runs(trainer, problem, 2)
+    other_optimizer = Adam(0.1)
+    other = Trainer(other_optimizer, make_schedule("step", other_optimizer, step_size=2))
+    other.load_state_dict(state)
+    problem.w[...] = w
+    _runs(other, problem, 2)
+    assert other.history.loss == trainer.history.loss
+    assert other.optimizer.learning_rate == trainer.optimizer.learning_rate == pytest.approx(0.01)
+    assert pickle.loads(pickle.dumps(other)).state_dict()["history"] == vars(other.history)
+    with pytest.raises(ValueError, match="the state has a schedule, but this trainer has none"):
+        Trainer(Adam(0.1)).load_state_dict(state)
+    with pytest.raises(ValueError, match="schedule must be built on"):
+        Trainer(Adam(0.1), make_schedule("constant", Adam(0.1)))
+
+
+def test_the_learning_rate_is_held_once_by_the_optimizer():
+    optimizer = SGD(0.5)
+    schedule = make_schedule("adaptive", optimizer)
+    trainer = Trainer(optimizer, schedule)
+    assert not any("learning_rate" == name for name in vars(schedule))
+    schedule.plateau()
+    assert trainer.learning_rate == optimizer.learning_rate == 0.1
+
+
+def test_ctrl_c_in_the_first_lbfgs_iteration_keeps_the_start_with_a_warning():
+    w = np.array([3.0])
+
+    def loss_and_gradients():
+        raise KeyboardInterrupt
+
+    with pytest.warns(UserWarning, match="interrupted by Ctrl-C"):
+        history = Trainer().lbfgs(loss_and_gradients, [w], max_iter=10)
+    assert history.stop == "interrupted" and w[0] == 3.0
+
+
+def test_both_solvers_share_the_callback_lifecycle():
+    calls = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, model):
+            calls.append("begin")
+
+        def on_epoch_end(self, model, epoch, history):
+            calls.append(epoch)
+
+        def on_train_end(self, model, history):
+            calls.append("end")
+
+    problem = MeanProblem()
+    Trainer(problem.optimizer).minibatch(
+        problem.loss_and_gradients,
+        [problem.w],
+        problem.y,
+        problem.y,
+        max_iter=2,
+        batch_size=25,
+        callbacks=[Recorder()],
+    )
+    w = np.array([3.0])
+    Trainer().lbfgs(
+        lambda: (0.5 * float(w[0] ** 2), [w.copy()]), [w], max_iter=50, callbacks=[Recorder()]
+    )
+    assert calls[:4] == ["begin", 1, 2, "end"] and calls[4] == "begin" and calls[-1] == "end"
+    assert abs(w[0]) < 1e-6
 
 
 def test_train_stops_when_the_loss_stops_improving():
@@ -64,7 +154,7 @@ def test_train_stops_when_the_loss_stops_improving():
 
 def test_adaptive_schedule_lowers_the_rate_instead_of_stopping():
     problem = MeanProblem(learning_rate=0.5)
-    schedule = make_schedule("adaptive", 0.5)
+    schedule = make_schedule("adaptive", problem.optimizer)
     history = problem.fit(max_iter=200, tol=1e-3, n_iter_no_change=2, schedule=schedule)
     rates = history.learning_rate
     assert rates[0] == 0.5 and min(rates) < 0.5 / 5 and history.stop == "converged"

@@ -162,7 +162,7 @@ def test_estimator_parameters_are_named(case):
         (lambda: nn.BatchNorm1d(4, eps=-1), "eps"),
         (lambda: nn.LeakyReLU(negative_slope="x"), "negative_slope"),
         (lambda: nn.Activation("relux"), "activation"),
-        (lambda: optim.InvScaling(0.1, power_t=-1), "power_t"),
+        (lambda: optim.InvScaling(optim.SGD(0.1), power_t=-1), "power_t"),
         (lambda: list(ml.train.minibatches(10, 0)), "batch_size"),
     ],
 )

@@ -1,9 +1,11 @@
-"""What MLPClassifier and MLPRegressor share: parameters, the network, the solvers, the attributes.
+"""What MLPClassifier, MLPRegressor and the convolutional networks share: parameters, the
+network, the trainer, the fitted attributes, the model file's state.
 
-State lives once. The network (``network_``) owns the weights and the training record
-(``history_``) owns the curves; scikit-learn's fitted attributes are read from them:
-``coefs_``/``intercepts_`` are the Dense layers' arrays, and ``loss_curve_``, ``n_iter_``,
-``t_``, ``best_loss_``, ``validation_scores_`` come from ``history_``. Nothing holds a second
+State lives once. An estimator holds two things: the network (``network_``), which owns the
+weights, and the trainer (``trainer_``, :class:`ml.train.Trainer`), which owns the optimizer, the
+schedule, the history and the random generator. scikit-learn's fitted attributes are read from
+them: ``coefs_``/``intercepts_`` are the Dense layers' arrays, and ``loss_curve_``, ``n_iter_``,
+``t_``, ``best_loss_``, ``validation_scores_`` come from the history. Nothing holds a second
 reference to a weight, so copies, pickles, joblib files and model files never detach one.
 """
 
@@ -20,21 +22,22 @@ from sklearn.utils.validation import check_is_fitted
 from ml import nn
 from ml.backend import (
     array_namespace,
-    check_random_state,
     legacy_random_state,
     move,
     numpy_dtype,
     take_rows,
 )
+from ml.estimators._base import all_or_nothing
 from ml.estimators._data import check_sample_weight, check_X, float_dtype, validation_split
-from ml.estimators._device import homeward, place_network, placement, to_place
-from ml.estimators._lbfgs import fit_lbfgs
+from ml.estimators._device import homeward, placement, to_place
 from ml.estimators._params import check_params
-from ml.estimators._saving import check_network_state, network_fitted_state, restore_network_state
+from ml.estimators._saving import check_network_state
 from ml.functional import l2_penalty, l2_penalty_gradient
 from ml.io.estimator import SaveMixin
+from ml.io.read import decode
+from ml.io.write import encode
 from ml.optim import SGD, Adam, make_schedule
-from ml.train import History, as_callbacks, train
+from ml.train import Trainer
 
 _LOSS_OF_OUTPUT = {
     "softmax": nn.SoftmaxCrossEntropy,
@@ -117,6 +120,9 @@ class BaseMLP(SaveMixin, BaseEstimator):
     coefs_ = property(lambda self: [layer.params["W"] for layer in self._dense_layers()])
     intercepts_ = property(lambda self: [layer.params["b"] for layer in self._dense_layers()])
     n_layers_ = property(lambda self: len(self._dense_layers()) + 1)
+    history_ = property(lambda self: self.trainer_.history)
+    # scikit-learn's name for the optimizer, which its own tests read
+    _optimizer = property(lambda self: self.trainer_.optimizer)
     loss_curve_ = property(lambda self: self.history_.loss)
     loss_ = property(lambda self: self.history_.loss[-1] if self.history_.loss else None)
     n_iter_ = property(lambda self: self.history_.n_iter)
@@ -157,39 +163,55 @@ class BaseMLP(SaveMixin, BaseEstimator):
         return sizes
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        sizes = self._check_params()
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True.")
-        first = not hasattr(self, "network_") or not (incremental or self.warm_start)
-        X = self._check_input(X, reset=first)
-        n_samples, dtype = X.shape[0], numpy_dtype(X.dtype)
-        Y, y_labels = self._encode_targets(
-            y, n_samples, dtype, first=first, incremental=incremental, classes=classes
-        )
-        weight = check_sample_weight(sample_weight, n_samples, dtype)
-        weight = weight * self._class_weights(y_labels)
-        if first:
-            # The weights come from scikit-learn's stream for random_state, so that a seed gives
-            # scikit-learn's initial weights; shuffles, masks and splits from a Generator.
-            weights_stream = legacy_random_state(self.random_state)
-            self.network_ = self._build_network(X, Y.shape[1], sizes, weights_stream)
-            self._rng = check_random_state(self.random_state)
-            self._share_rng()
-            self.n_outputs_ = Y.shape[1]
-            self.history_ = History()
-            self._optimizer = self._schedule = None
-        place = placement(self, X)
-        place_network(self, place)
-        X, Y = to_place(X, place), move(Y, *place)
-        weight = None if (weight == 1).all() else move(weight, *place)  # None: all count alike
-        criterion = _LOSS_OF_OUTPUT[self.out_activation_]()
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, weight, criterion)
-        else:
-            self._fit_stochastic(X, Y, y_labels, weight, criterion, incremental)
-        for layer in self.network_.all_layers():
-            layer.forget()  # the last batch's activations: no backward pass will need them
+        """Check everything, then (for a fresh fit) build the network and the trainer as new
+        objects, then train: a fit refused on any of its inputs changes nothing."""
+        with all_or_nothing(self):
+            sizes = self._check_params()
+            if incremental and self.early_stopping:
+                raise ValueError("partial_fit does not support early_stopping=True.")
+            first = not hasattr(self, "network_") or not (incremental or self.warm_start)
+            X = self._check_input(X, reset=first)
+            n_samples, dtype = X.shape[0], numpy_dtype(X.dtype)
+            Y, y_labels = self._encode_targets(
+                y, n_samples, dtype, first=first, incremental=incremental, classes=classes
+            )
+            weight = check_sample_weight(sample_weight, n_samples, dtype)
+            weight = weight * self._class_weights(y_labels)
+            place = placement(self, X)
+            if first:
+                # The weights come from scikit-learn's stream for random_state, so that a seed
+                # gives scikit-learn's initial weights; shuffles, masks and splits from the
+                # trainer's Generator.
+                weights_stream = legacy_random_state(self.random_state)
+                network = self._build_network(X, Y.shape[1], sizes, weights_stream)
+                self.trainer_ = self._make_trainer()
+                self.network_ = _share_rng(network, self.trainer_.rng)
+                self.n_outputs_ = Y.shape[1]
+            elif not incremental:
+                self.trainer_.set_optimizer(*self._make_optimizer())  # as scikit-learn's refit
+            self._place(place)
+            X, Y = to_place(X, place), move(Y, *place)
+            weight = None if (weight == 1).all() else move(weight, *place)  # None: all alike
+            criterion = _LOSS_OF_OUTPUT[self.out_activation_]()
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y, weight, criterion)
+            else:
+                self._fit_stochastic(X, Y, y_labels, weight, criterion, incremental)
+            for layer in self.network_.all_layers():
+                layer.forget()  # the last batch's activations: no backward pass will need them
         return self
+
+    def _make_trainer(self) -> Trainer:
+        """A new trainer: the solver's optimizer and schedule (none for L-BFGS), and the
+        generator of ``random_state``."""
+        return Trainer(*self._make_optimizer(), random_state=self.random_state)
+
+    def _place(self, place) -> None:
+        """Move the network, and the optimizer's state, to ``place`` (arrays already there stay
+        the same objects)."""
+        self.network_.to(*place)
+        if self.trainer_.optimizer is not None:
+            self.trainer_.optimizer.to(*place)
 
     def _check_input(self, X, *, reset):
         """``X`` as the network takes it, here rows (n_samples, n_features), dense or CSR."""
@@ -220,12 +242,6 @@ class BaseMLP(SaveMixin, BaseEstimator):
             dtype=dtype,
         )
 
-    def _share_rng(self):
-        """Dropout draws its masks from the estimator's one Generator, saved with it."""
-        for layer in self.network_.all_layers():
-            if isinstance(layer, nn.Dropout):
-                layer.rng = self._rng
-
     def _loss_and_gradients(self, criterion, X, Y, weight):
         """Forward and backward pass: the penalised loss ``L + alpha / (2 n) sum ||W||^2`` of a
         batch whose weights sum to ``n``, and the gradient of every parameter."""
@@ -255,26 +271,19 @@ class BaseMLP(SaveMixin, BaseEstimator):
                 loss = float(criterion.function(output, Y_val))
                 return loss, float(self._score_output(output, Y_val))
 
-        if self._optimizer is None or not incremental:
-            self._optimizer, self._schedule = self._make_optimizer(), self._make_schedule()
-        self.network_.flatten_parameters()  # NumPy: the optimizer updates one buffer per step
-        train(
+        self.trainer_.minibatch(
             functools.partial(self._loss_and_gradients, criterion),
-            self.network_.parameters(),
-            self._optimizer,
+            self.network_,
             X,
             Y,
             sample_weight=weight,
             max_iter=1 if incremental else self.max_iter,
             batch_size=self._batch_size(X.shape[0]),
             shuffle=self.shuffle,
-            random_state=self._rng,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             validate=validate,
-            schedule=self._schedule,
-            history=self.history_,
-            callbacks=as_callbacks(self.callbacks or []),
+            callbacks=self.callbacks or [],
             model=self,
             verbose=self.verbose,
             desc=type(self).__name__,
@@ -301,29 +310,40 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
     def _fit_lbfgs(self, X, Y, weight, criterion):
         X = take_rows(X, slice(None))  # full batch: L-BFGS needs the loss of all the data
-        fit_lbfgs(self, functools.partial(self._loss_and_gradients, criterion, X, Y, weight))
+        self.trainer_.lbfgs(
+            functools.partial(self._loss_and_gradients, criterion, X, Y, weight),
+            self.network_,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            callbacks=self.callbacks or [],
+            model=self,
+        )
 
     def _validation_split(self, X, Y, weight, y):
         """Hold out ``validation_fraction`` of the samples (as scikit-learn's split of the same
         seed); the indices are drawn on the host, the rows taken where the data lives."""
         return validation_split(
-            (X, Y, weight), self.validation_fraction, self._rng, self._stratify(y)
+            (X, Y, weight), self.validation_fraction, self.trainer_.rng, self._stratify(y)
         )
 
     def _make_optimizer(self):
+        """The solver's optimizer, at ``learning_rate_init``, and the schedule that sets its
+        rate from then on (neither for L-BFGS)."""
+        if self.solver == "lbfgs":
+            return None, None
         if self.solver == "sgd":
-            return SGD(
+            optimizer = SGD(
                 self.learning_rate_init, momentum=self.momentum, nesterov=self.nesterovs_momentum
             )
-        return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
-
-    def _make_schedule(self):
+        else:
+            optimizer = Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         options = {
             "invscaling": {"power_t": self.power_t},
             "cosine": {"T_max": self.max_iter},
             "step": {"step_size": max(1, self.max_iter // 3)},
         }.get(self.learning_rate, {})
-        return make_schedule(self.learning_rate, self.learning_rate_init, **options)
+        return optimizer, make_schedule(self.learning_rate, optimizer, **options)
 
     # --- prediction ------------------------------------------------------------------------------
 
@@ -343,7 +363,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
         back, place = homeward(X), placement(self, X)
-        place_network(self, place)
+        self.network_.to(*place)  # where it is already, as after fit: nothing changes
         output = self._network_output(to_place(X, place))
         xp = array_namespace(output)
         if not bool(xp.all(xp.isfinite(output))):
@@ -361,7 +381,12 @@ class BaseMLP(SaveMixin, BaseEstimator):
     # --- saving and loading: what the attributes derive from --------------------------------------
 
     def _fitted_state(self, arrays) -> dict:
-        return {**super()._fitted_state(arrays), **network_fitted_state(self, arrays)}
+        """What a model file stores: the network and the trainer's state; the rest derives."""
+        return {
+            **super()._fitted_state(arrays),
+            "network_": encode(self.network_, arrays, "network_"),
+            "trainer_": encode(self.trainer_.state_dict(), arrays, "trainer_"),
+        }
 
     def _input_shape(self) -> tuple[int, ...]:
         """The shape of one sample as the network takes it."""
@@ -370,8 +395,40 @@ class BaseMLP(SaveMixin, BaseEstimator):
     def _check_fitted_state(self) -> None:
         check_network_state(self, tuple(_LOSS_OF_OUTPUT))
 
-    def _restore_fitted_state(self, state: dict, arrays) -> None:
-        super()._restore_fitted_state(restore_network_state(self, state, arrays), arrays)
+    def _restore_fitted_state(self, state: dict, arrays, classes) -> None:
+        """Set what :meth:`_fitted_state` stored: a trainer built from the parameters takes the
+        file's state, which must agree with the parameters wherever it repeats them."""
+        state = dict(state)
+        network = decode(state.pop("network_"), arrays, classes)
+        trainer, fresh = self._make_trainer(), self._make_trainer().state_dict()
+        saved = decode(state.pop("trainer_"), arrays, classes)
+        for part in ("optimizer", "schedule"):
+            if isinstance(saved, dict) and isinstance(saved.get(part), dict) and fresh[part]:
+                _check_agrees(part, saved[part], fresh[part])
+                saved[part] = {**fresh[part], **saved[part]}
+        trainer.load_state_dict(saved)
+        self.trainer_, self.network_ = trainer, _share_rng(network, trainer.rng)
+        super()._restore_fitted_state(state, arrays, classes)
+
+
+def _check_agrees(part: str, saved: dict, fresh: dict) -> None:
+    """A model file's optimizer or schedule repeats the estimator's parameters (its rates,
+    betas, options): where it does, it must say the same; its step count, moments and
+    current rate are its own."""
+    for name, value in saved.items():
+        if name not in ("learning_rate", "t", "state") and fresh.get(name, value) != value:
+            raise ValueError(
+                f"the {part}'s {name} is {value!r}, but the parameters give {fresh[name]!r}."
+            )
+
+
+def _share_rng(network, rng):
+    """Dropout draws its masks from the trainer's one Generator, saved with it; returns the
+    network."""
+    for layer in network.all_layers():
+        if isinstance(layer, nn.Dropout):
+            layer.rng = rng
+    return network
 
 
 def _per_layer(value, n_layers) -> list:

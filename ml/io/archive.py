@@ -10,7 +10,7 @@ mid-save leaves the previous file intact.
 Layout, format version 2 (version 1, which stored the derived training curves too, is read and
 converted on load)::
 
-    model.json          {"format": "ml-nn model", "format_version": 1, "ml_version": ..., ...}
+    model.json          {"format": "ml-nn model", "format_version": 3, "ml_version": ..., ...}
     arrays/<name>.npy   one NumPy array each, .npy format 1.0 or 2.0
 """
 
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 FORMAT = "ml-nn model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _DESCRIPTION = "model.json"
 _MAX_DESCRIPTION_BYTES = 16 * 2**20
 _ALLOWED_KINDS = "biufUmM"  # booleans, numbers, text, dates and durations; never objects

@@ -66,11 +66,11 @@ class SaveMixin:
         ]
         return {k: encode(getattr(self, k), arrays, k) for k in names}
 
-    def _restore_fitted_state(self, state: dict, arrays) -> None:
+    def _restore_fitted_state(self, state: dict, arrays, classes) -> None:
         for key, value in state.items():
             if key not in (*self._saved_attributes, "n_features_in_", "feature_names_in_"):
                 raise InvalidModelFile(f"unexpected fitted attribute {key!r}.")
-            setattr(self, key, decode(value, arrays))
+            setattr(self, key, decode(value, arrays, classes))
 
     def _saved_params(self) -> dict:
         params = self.get_params(deep=False)
@@ -168,7 +168,9 @@ def _estimator_from(description: dict, arrays: dict, cls: type, classes: dict):
             raise InvalidModelFile("the estimator's fitted state is malformed.")
         if description["format_version"] == 1 and "history_" in fitted:
             fitted = _network_state_from_version_1(fitted)
-        model._restore_fitted_state(fitted, arrays)
+        if description["format_version"] <= 2 and "history_" in fitted:
+            fitted = _network_state_from_version_2(fitted)
+        model._restore_fitted_state(fitted, arrays, classes)
         _check_feature_names(model)
         model._check_fitted_state()
     return model
@@ -203,6 +205,32 @@ def _network_state_from_version_1(fitted: dict) -> dict:
         }
         fitted["_schedule_rate"] = optimizer["schedule_rate"]
     return fitted
+
+
+def _network_state_from_version_2(fitted: dict) -> dict:
+    """A format-2 network estimator's fitted state in format 3, where one trainer's state holds
+    the history, the generator and the optimizer's (the schedule's are the parameters', and the
+    current rate is the optimizer's alone)."""
+    fitted = dict(fitted)
+    rng = fitted.pop("_rng")
+    optimizer = fitted.pop("_optimizer", None)
+    fitted.pop("_schedule_rate", None)
+    trainer = {
+        "optimizer": optimizer,
+        "schedule": None if optimizer is None else {},
+        "history": fitted.pop("history_"),
+        "rng": rng.get("__rng__") if isinstance(rng, dict) else rng,
+    }
+    fitted["trainer_"] = _as_encoded(trainer)
+    return fitted
+
+
+def _as_encoded(value):
+    """A plain JSON dict of format 2 as :func:`ml.io.write.encode` writes dicts (tagged), its
+    plain dicts within too; values already encoded (tagged ``__...__``) are left as they are."""
+    if isinstance(value, dict) and not any(str(key).startswith("__") for key in value):
+        return {"__dict__": [[key, _as_encoded(item)] for key, item in value.items()]}
+    return value
 
 
 def _is_fitted(model) -> bool:

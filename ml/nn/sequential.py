@@ -7,9 +7,9 @@ import math
 import array_api_compat
 import numpy as np
 
-from ml.backend import array_namespace, flat_buffer, flatten_into, zeros
+from ml.backend import array_namespace, zeros
 from ml.nn.init import for_activation
-from ml.nn.layers import Activation, GradientViews, Layer
+from ml.nn.layers import Activation, Layer
 
 __all__ = ["Sequential"]
 
@@ -73,30 +73,6 @@ class Sequential(Layer):
             dout = layer.backward(dout)
         if self.layers:
             self.layers[0].backward_params(dout)
-
-    def flatten_parameters(self) -> Sequential:
-        """Keep every parameter in one flat buffer and every gradient in another (NumPy): each
-        layer's arrays become views of their part, with their values, so that an optimizer
-        updates all of them in one pass (:class:`ml.optim.Optimizer`). Other libraries, or
-        parameters of different dtypes, are left as they are. Returns the network."""
-        layers = [layer for layer in self.all_layers() if layer.params]
-        params = [p for layer in layers for p in layer.params.values()]
-        if not params or any(
-            type(p) is not np.ndarray or p.dtype != params[0].dtype for p in params
-        ):
-            return self
-        if flat_buffer(params) is None:
-            views = iter(flatten_into(params))
-            for layer in layers:
-                layer.params = {name: next(views) for name in layer.params}
-        grads = [layer.grads.get(name) for layer in layers for name in layer.params]
-        if not all(isinstance(layer.grads, GradientViews) for layer in layers) or (
-            flat_buffer(grads) is None
-        ):
-            views = iter(flatten_into([np.zeros_like(p) for p in params]))
-            for layer in layers:
-                layer.grads = GradientViews({name: next(views) for name in layer.params})
-        return self
 
     def predict(self, x):
         """Inference: the output for ``x`` in inference mode, which keeps nothing on the layers

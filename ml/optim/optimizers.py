@@ -5,15 +5,16 @@ Plain SGD: ``w <- w - lr * g``. Momentum keeps a velocity ``v <- mu v - lr g`` a
 Nesterov's variant steps by ``mu v - lr g``, looking ahead along the velocity. RMSProp divides by a
 running root-mean-square of the gradient; Adam does that and also averages the gradient itself.
 
-An optimizer keeps its own arrays (velocities, moments), one dict per parameter by position, and
-never a reference to a parameter: ``step`` is handed the parameters each time. Its whole state is
-``state_dict()``, plain numbers and arrays, and ``load_state_dict`` restores it (PyTorch's
-convention), so an optimizer copies, pickles and saves without surprises.
+An optimizer keeps its own arrays (velocities, moments), one dict per parameter by position;
+``step`` is handed the parameters each time. Its whole state is ``state_dict()``, plain numbers
+and arrays, and ``load_state_dict`` restores it (PyTorch's convention), so an optimizer copies,
+pickles and saves without surprises: the flat buffers it may share with a network (below) are
+left out of copies and pickles, and made again by the next ``flatten``.
 
-Each rule is written once, as ``_update(w, g, state)``, in place. Where a network keeps all its
-parameters and gradients in one flat buffer each (``Sequential.flatten_parameters``), ``step``
-applies that one update to the whole buffers at once, its moments flat too: a handful of passes
-over memory per step instead of a handful per parameter.
+Each rule is written once, as ``_update(w, g, state)``, in place. Where the optimizer keeps all of
+a network's parameters and gradients in one flat buffer each (``optimizer.flatten(network)``),
+``step`` applies that one update to the whole buffers at once, its moments flat too: a handful of
+passes over memory per step instead of a handful per parameter.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import math
 import numpy as np
 
 from ml._validation import check_number
-from ml.backend import array_namespace, flat_buffer, flatten_into, move
+from ml.backend import array_namespace, flatten_into, move
+from ml.nn.layers import GradientViews
 
 __all__ = ["SGD", "Adam", "Optimizer", "RMSProp"]
 
@@ -46,9 +48,39 @@ class Optimizer(abc.ABC):
         )
         self.t = 0
         self.state: list[dict[str, np.ndarray]] = []
+        self._flat: _FlatBuffers | None = None
+
+    def flatten(self, network) -> None:
+        """Keep every parameter of ``network`` in one flat buffer of this optimizer's, and every
+        gradient in another (NumPy arrays of one dtype): each layer's arrays become views of
+        their part, with their values, and its gradients are written into theirs
+        (:class:`ml.nn.layers.GradientViews`), so that :meth:`step` updates the whole network in
+        one pass over memory instead of one per array. Other libraries, or parameters of
+        different dtypes, are left as they are. A network already flattened by this optimizer
+        is left as it is."""
+        layers = [layer for layer in network.all_layers() if layer.params]
+        params = [p for layer in layers for p in layer.params.values()]
+        grads = [layer.grads.get(name) for layer in layers for name in layer.params]
+        if self._flat is not None and self._flat.holds(params, grads):
+            return
+        self._flat = None
+        if not params or any(
+            type(p) is not np.ndarray or p.dtype != params[0].dtype for p in params
+        ):
+            return
+        param_views = iter(flatten_into(params))
+        grad_views = iter(flatten_into([np.zeros_like(p) for p in params]))
+        for layer in layers:
+            layer.params = {name: next(param_views) for name in layer.params}
+            layer.grads = GradientViews({name: next(grad_views) for name in layer.params})
+        params = [p for layer in layers for p in layer.params.values()]
+        grads = [layer.grads[name] for layer in layers for name in layer.params]
+        self._flat = _FlatBuffers(params, grads)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Update every array of ``params`` in place from the matching array of ``grads``."""
+        """Update every array of ``params`` in place from the matching array of ``grads``: in
+        one pass where they are the views of this optimizer's flat buffers (:meth:`flatten`),
+        else array by array."""
         if not self.state:
             self.state = [{} for _ in params]
         if len(self.state) != len(params):
@@ -56,9 +88,8 @@ class Optimizer(abc.ABC):
                 f"this optimizer's state is for {len(self.state)} parameters; got {len(params)}."
             )
         self.t += 1
-        flat_params, flat_grads = flat_buffer(params), flat_buffer(grads)
-        if flat_params is not None and flat_grads is not None:
-            self._update(flat_params, flat_grads, self._flat_state(params))
+        if self._flat is not None and self._flat.holds(params, grads):
+            self._update(self._flat.params, self._flat.grads, self._flat_state(params))
         else:
             self._check_shapes(params)
             for param, grad, state in zip(params, grads, self.state, strict=True):
@@ -77,27 +108,20 @@ class Optimizer(abc.ABC):
         """The per-parameter arrays as flat buffers (made so on first use): each parameter's
         entry stays a view of its part, so ``state_dict`` is unchanged."""
         names = self._state_names if self._keeps_state() else ()
-        cached = getattr(self, "_flat", None)
-        if cached is not None and all(
-            self.state[0].get(name) is cached[name][1] for name in names
-        ):  # the same arrays as last step: no need to look again
-            return {name: cached[name][0] for name in names}
+        moments = self._flat.moments
+        if all(name in moments and self.state[0].get(name) is moments[name][1] for name in names):
+            return {name: moments[name][0] for name in names}  # the same arrays as last step
         self._check_shapes(params)
-        flat = {}
         for name in names:
-            arrays = [state.get(name) for state in self.state]
-            if any(a is None for a in arrays):
-                arrays = [
-                    np.zeros_like(p) if a is None else a
-                    for a, p in zip(arrays, params, strict=True)
-                ]
-            if flat_buffer(arrays) is None:
-                arrays = flatten_into(arrays)
-                for state, array in zip(self.state, arrays, strict=True):
-                    state[name] = array
-            flat[name] = (flat_buffer(arrays), arrays[0])
-        self._flat = flat
-        return {name: buffer for name, (buffer, _) in flat.items()}
+            arrays = [
+                np.zeros_like(p) if state.get(name) is None else state[name]
+                for state, p in zip(self.state, params, strict=True)
+            ]
+            views = flatten_into(arrays)
+            for state, view in zip(self.state, views, strict=True):
+                state[name] = view
+            moments[name] = (views[0].base, views[0])
+        return {name: moments[name][0] for name in names}
 
     def to(self, xp, device=None) -> Optimizer:
         """Move the per-parameter arrays into the namespace ``xp`` on ``device``, in place."""
@@ -113,7 +137,9 @@ class Optimizer(abc.ABC):
         """Update the parameter ``w`` in place from its gradient ``g`` and its own ``state``."""
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_flat"}  # a cache of state's arrays
+        # the flat buffers are views shared with a network: a copy or pickle of the optimizer
+        # alone holds its state as separate arrays, and flattens again when told
+        return {**vars(self), "_flat": None}
 
     def state_dict(self) -> dict:
         """Hyper-parameters, step count and per-parameter arrays, as plain numbers and arrays."""
@@ -136,8 +162,27 @@ class Optimizer(abc.ABC):
         if not isinstance(per_parameter, list):
             raise ValueError("state_dict['state'] must be a list with one dict per parameter.")
         state = [_checked_arrays(entry, self._state_names) for entry in per_parameter]
-        vars(self).update(vars(checked))
+        vars(self).update({**vars(checked), "_flat": self._flat})
         self.t, self.state = int(state_dict["t"]), state
+
+
+class _FlatBuffers:
+    """The flat buffers of :meth:`Optimizer.flatten`: ``params`` and ``grads`` (1-D), the views
+    the network's layers hold of them, and the moments' buffers, each with its first view."""
+
+    def __init__(self, param_views, grad_views):
+        self.param_views, self.grad_views = param_views, grad_views
+        self.params, self.grads = param_views[0].base, grad_views[0].base
+        self.moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def holds(self, params, grads) -> bool:
+        """Whether ``params`` and ``grads`` are exactly these views, in order."""
+        return (
+            len(params) == len(self.param_views)
+            and len(grads) == len(self.grad_views)
+            and all(p is v for p, v in zip(params, self.param_views, strict=True))
+            and all(g is v for g, v in zip(grads, self.grad_views, strict=True))
+        )
 
 
 def _checked_arrays(entry, names) -> dict[str, np.ndarray]:

@@ -1,10 +1,11 @@
-"""Learning-rate schedules: the learning rate of each epoch.
+"""Learning-rate schedules: the learning rate of each epoch, written into the optimizer.
 
 ``constant``, ``invscaling`` and ``adaptive`` have scikit-learn's meanings (``MLPClassifier``'s
 ``learning_rate``); ``step`` and ``cosine`` are PyTorch's ``StepLR`` and ``CosineAnnealingLR``.
-A schedule is told when an epoch ends and when the loss stopped improving; it answers with the
-next learning rate, or whether training should go on. Its state is a few numbers:
-``state_dict()`` and ``load_state_dict()``, as PyTorch's schedulers.
+As in PyTorch (``lr_scheduler(optimizer)``), a schedule is built on an optimizer, takes its rate
+as the initial one and from then on sets ``optimizer.learning_rate``: the current rate is held
+once, by the optimizer. A schedule is told when an epoch ends and when the loss stopped
+improving. Its own state is a few numbers: ``state_dict()`` and ``load_state_dict()``.
 """
 
 from __future__ import annotations
@@ -26,31 +27,43 @@ __all__ = [
 
 
 class Schedule:
-    """``learning_rate = learning_rate_init`` always."""
+    """``learning_rate = learning_rate_init`` always: the optimizer's rate when the schedule is
+    built on it."""
 
-    def __init__(self, learning_rate_init: float):
-        check_number("learning_rate_init", learning_rate_init, low=0, low_inclusive=False)
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate_init
+    def __init__(self, optimizer):
+        if not hasattr(optimizer, "learning_rate"):
+            raise TypeError(
+                f"optimizer must be an ml.optim optimizer; got {type(optimizer).__name__}."
+            )
+        self.optimizer = optimizer
+        self.learning_rate_init = optimizer.learning_rate
 
-    def epoch_end(self, epoch: int, samples_seen: int) -> float:
-        """The learning rate after epoch ``epoch`` (counted from 1), ``samples_seen`` so far."""
-        return self.learning_rate
+    def _set(self, learning_rate: float) -> None:
+        self.optimizer.learning_rate = learning_rate
+
+    def epoch_end(self, epoch: int, samples_seen: int) -> None:
+        """Set the optimizer's rate for the epoch after ``epoch`` (counted from 1), with
+        ``samples_seen`` samples seen so far."""
 
     def plateau(self) -> bool:
         """The loss stopped improving: return True to go on training (with a new rate)."""
         return False
 
+    def _options(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
     def state_dict(self) -> dict:
-        """The schedule's numbers: its options and the current ``learning_rate``."""
-        return dict(vars(self))
+        """The schedule's own numbers: ``learning_rate_init`` and its options (the current rate
+        is the optimizer's)."""
+        return self._options()
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what :meth:`state_dict` returned; every value is checked."""
-        if not isinstance(state_dict, dict) or set(state_dict) != set(vars(self)):
-            raise ValueError(f"state_dict must be a dict with the keys {sorted(vars(self))}.")
+        own = self._options()
+        if not isinstance(state_dict, dict) or set(state_dict) != set(own):
+            raise ValueError(f"state_dict must be a dict with the keys {sorted(own)}.")
         for name, value in state_dict.items():
-            integer = isinstance(getattr(self, name), int)
+            integer = isinstance(own[name], int)
             check_number(name, value, integer=integer, low=0, high=math.inf, high_inclusive=False)
         vars(self).update(state_dict)
 
@@ -62,13 +75,12 @@ class Constant(Schedule):
 class InvScaling(Schedule):
     """scikit-learn's "invscaling": ``lr = learning_rate_init / (samples_seen + 1)^power_t``."""
 
-    def __init__(self, learning_rate_init: float, power_t: float = 0.5):
-        super().__init__(learning_rate_init)
+    def __init__(self, optimizer, power_t: float = 0.5):
+        super().__init__(optimizer)
         self.power_t = check_number("power_t", power_t, low=0)
 
     def epoch_end(self, epoch, samples_seen):
-        self.learning_rate = self.learning_rate_init / (samples_seen + 1) ** self.power_t
-        return self.learning_rate
+        self._set(self.learning_rate_init / (samples_seen + 1) ** self.power_t)
 
 
 class Adaptive(Schedule):
@@ -76,23 +88,22 @@ class Adaptive(Schedule):
     by 5, and stop once it falls below 1e-6."""
 
     def plateau(self) -> bool:
-        if self.learning_rate <= 1e-6:
+        if self.optimizer.learning_rate <= 1e-6:
             return False
-        self.learning_rate /= 5
+        self._set(self.optimizer.learning_rate / 5)
         return True
 
 
 class StepDecay(Schedule):
     """``lr = learning_rate_init * gamma^(epoch // step_size)`` (PyTorch's ``StepLR``)."""
 
-    def __init__(self, learning_rate_init: float, step_size: int = 30, gamma: float = 0.1):
-        super().__init__(learning_rate_init)
+    def __init__(self, optimizer, step_size: int = 30, gamma: float = 0.1):
+        super().__init__(optimizer)
         self.step_size = check_number("step_size", step_size, integer=True, low=1)
         self.gamma = check_number("gamma", gamma, low=0, low_inclusive=False)
 
     def epoch_end(self, epoch, samples_seen):
-        self.learning_rate = self.learning_rate_init * self.gamma ** (epoch // self.step_size)
-        return self.learning_rate
+        self._set(self.learning_rate_init * self.gamma ** (epoch // self.step_size))
 
 
 class Cosine(Schedule):
@@ -100,15 +111,14 @@ class Cosine(Schedule):
     initial rate down to ``eta_min`` over ``T_max`` epochs, and back up after that, as PyTorch's
     ``CosineAnnealingLR`` does."""
 
-    def __init__(self, learning_rate_init: float, T_max: int = 200, eta_min: float = 0.0):
-        super().__init__(learning_rate_init)
+    def __init__(self, optimizer, T_max: int = 200, eta_min: float = 0.0):
+        super().__init__(optimizer)
         self.T_max = check_number("T_max", T_max, integer=True, low=1)
         self.eta_min = check_number("eta_min", eta_min, low=0)
 
     def epoch_end(self, epoch, samples_seen):
         span = self.learning_rate_init - self.eta_min
-        self.learning_rate = self.eta_min + span * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
-        return self.learning_rate
+        self._set(self.eta_min + span * (1 + math.cos(math.pi * epoch / self.T_max)) / 2)
 
 
 SCHEDULES = {
@@ -120,7 +130,8 @@ SCHEDULES = {
 }
 
 
-def make_schedule(name: str, learning_rate_init: float, **options) -> Schedule:
-    """The schedule ``name`` ("constant", "invscaling", "adaptive", "step", "cosine")."""
+def make_schedule(name: str, optimizer, **options) -> Schedule:
+    """The schedule ``name`` ("constant", "invscaling", "adaptive", "step", "cosine") of
+    ``optimizer``'s rate."""
     check_option("learning_rate", name, tuple(SCHEDULES))
-    return SCHEDULES[name](learning_rate_init, **options)
+    return SCHEDULES[name](optimizer, **options)
