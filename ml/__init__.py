@@ -8,7 +8,13 @@ from ml import datasets, distributed, functional, nn, optim, train
 from ml._errors import DivergenceError
 from ml._version import __version__
 from ml.backend import array_namespace, check_random_state, to_numpy
-from ml.estimators import ConvNetClassifier, MLPClassifier, MLPRegressor, SoftmaxClassifier
+from ml.estimators import (
+    ConvNetClassifier,
+    ConvNetRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    SoftmaxClassifier,
+)
 from ml.functional import (
     cross_entropy,
     cross_entropy_gradient,
@@ -26,6 +32,7 @@ from ml.optim import gradient_descent, random_local_search, random_search
 __all__ = [
     "__version__",
     "ConvNetClassifier",
+    "ConvNetRegressor",
     "DivergenceError",
     "InvalidModelFile",
     "MLPClassifier",

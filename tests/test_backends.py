@@ -18,6 +18,7 @@ from sklearn.datasets import load_digits
 
 from ml import (
     ConvNetClassifier,
+    ConvNetRegressor,
     MLPClassifier,
     MLPRegressor,
     SoftmaxClassifier,
@@ -272,6 +273,9 @@ ESTIMATORS = {
     "ConvNetClassifier": lambda: ConvNetClassifier(
         conv_layers=((3, 3),), hidden_layer_sizes=(8,), max_iter=3, random_state=0
     ),
+    "ConvNetRegressor": lambda: ConvNetRegressor(
+        conv_layers=((3, 3),), hidden_layer_sizes=(8,), max_iter=3, random_state=0
+    ),
 }
 
 
@@ -286,7 +290,7 @@ def test_an_estimator_fitted_under_dispatch_follows_x_and_agrees_with_numpy(name
     to, float64 = ns
     X, y = _digits()
     X = X.astype(np.float64 if float64 else np.float32)
-    if name == "MLPRegressor":
+    if name in ("MLPRegressor", "ConvNetRegressor"):
         y = y.astype(X.dtype)
     expected_proba, expected_labels = _outputs(ESTIMATORS[name]().fit(X, y), X)
     estimator = ESTIMATORS[name]()

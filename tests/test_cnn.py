@@ -6,7 +6,8 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ml import ConvNetClassifier, MLPClassifier, datasets, nn
+import ml
+from ml import ConvNetClassifier, ConvNetRegressor, MLPClassifier, MLPRegressor, datasets, nn
 from ml.datasets import shift_images
 
 _FLOAT32 = "float32 rounding differs with the batch's size and order; passes with dtype='float64'"
@@ -19,7 +20,12 @@ SMALL = {
 
 
 @parametrize_with_checks(
-    [ConvNetClassifier(**SMALL), ConvNetClassifier(**SMALL, dtype="float64")],
+    [
+        ConvNetClassifier(**SMALL),
+        ConvNetClassifier(**SMALL, dtype="float64"),
+        ConvNetRegressor(**SMALL),
+        ConvNetRegressor(**SMALL, dtype="float64"),
+    ],
     expected_failed_checks=lambda est: (
         {
             "check_sample_weight_equivalence_on_dense_data": _FLOAT32,
@@ -163,3 +169,43 @@ def test_bad_parameters(digits, params, match):
     X_train, _, y_train, _ = digits
     with pytest.raises(ValueError, match=match):
         ConvNetClassifier(**params).fit(X_train, y_train)
+
+
+def test_the_regressor_learns_from_images_what_an_mlp_learns_from_rows(digits):
+    """A target that is a function of the image (its mean brightness in the upper half, and the
+    digit itself): the convolutional regressor fits it as an MLP of as many epochs does, takes
+    several outputs, Poisson counts, and saves and loads."""
+    X_train, X_test, y_train, y_test = digits
+
+    def targets(images, labels):
+        return np.c_[images[:, :4].mean(axis=(1, 2)) * 10, labels]
+
+    Y_train, Y_test = targets(X_train, y_train), targets(X_test, y_test)
+    options = dict(max_iter=60, learning_rate_init=0.01, random_state=0)
+    cnn = ConvNetRegressor(((8, 3),), hidden_layer_sizes=(32,), **options).fit(X_train, Y_train)
+    mlp = MLPRegressor(hidden_layer_sizes=(32,), **options).fit(
+        X_train.reshape(len(X_train), -1), Y_train
+    )
+    assert cnn.predict(X_test).shape == Y_test.shape and cnn.n_outputs_ == 2
+    assert cnn.score(X_test, Y_test) > 0.8
+    assert cnn.score(X_test, Y_test) > mlp.score(X_test.reshape(len(X_test), -1), Y_test) - 0.05
+    one = ConvNetRegressor(((4, 3),), hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    assert one.fit(X_train, Y_train[:, 0]).predict(X_test).shape == (len(X_test),)
+    counts = ConvNetRegressor(((4, 3),), loss="poisson", max_iter=20, random_state=0)
+    counts.fit(X_train, y_train)
+    assert (counts.predict(X_test) > 0).all() and counts.out_activation_ == "exp"
+    with pytest.raises(ValueError, match="y must be non-negative for loss='poisson'"):
+        clone(counts).fit(X_train, -np.ones(len(X_train)))
+
+
+def test_the_regressor_saves_loads_and_goes_on_training(tmp_path, digits):
+    X_train, X_test, y_train, _ = digits
+    model = ConvNetRegressor(((4, 3),), hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    model.fit(X_train, y_train.astype(float))
+    model.save(tmp_path / "cnn.ml")
+    loaded = ml.load(tmp_path / "cnn.ml")
+    assert type(loaded) is ConvNetRegressor and loaded.image_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
+    model.partial_fit(X_train, y_train.astype(float))
+    loaded.partial_fit(X_train, y_train.astype(float))
+    np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))

@@ -1,47 +1,17 @@
-"""``ConvNetClassifier``: a convolutional network with scikit-learn's API, which scikit-learn lacks.
-
-``Conv2D -> [BatchNorm2d] -> activation -> MaxPool2D`` per convolutional block, then the dense
-layers of an MLP. Everything else (solvers, schedules, early stopping, callbacks, dropout,
-class weights, partial_fit, the fitted attributes) is :class:`ml.MLPClassifier`'s.
-"""
+"""Convolutional networks with scikit-learn's API, which scikit-learn lacks: ``ConvNetClassifier``
+and ``ConvNetRegressor``, each the shared image core (:mod:`ml.estimators._conv`) on an MLP."""
 
 from __future__ import annotations
 
-import copy
-import math
-
-import array_api_compat
-import numpy as np
-import scipy.sparse as sp
-
-from ml import nn
-from ml._validation import check_number, check_option
-from ml.backend import array_namespace, numpy_dtype
-from ml.estimators._data import check_X
-from ml.estimators.mlp import MLPClassifier
+from ml.estimators._conv import CONV_PARAMETERS, ConvNetMixin
+from ml.estimators.mlp import MLPClassifier, MLPRegressor
 
 
-class ConvNetClassifier(MLPClassifier):
-    """Convolutional neural network classifier for images.
+class ConvNetClassifier(ConvNetMixin, MLPClassifier):
+    __doc__ = f"""Convolutional neural network classifier for images.
 
     Parameters
-    ----------
-    conv_layers : sequence of (out_channels, kernel_size) or (out_channels, kernel_size, stride)
-        One convolutional block per entry, default ``((16, 3), (32, 3))``.
-    pool : int or None, default=2
-        Max-pooling window (and stride) after each block; None for no pooling.
-    padding : int, "same" or "valid", default="same"
-    image_shape : (channels, height, width) or None
-        How to read rows of a 2-D ``X``. None: images of shape (N, H, W) or (N, C, H, W) are
-        taken as they are, and rows of n features as square images when n is a square, else as
-        1 x n signals (kernels and pools never exceed an image's size).
-    network : ml.nn.Sequential or None
-        Any network of your own instead of the blocks above. A copy of it is trained, its
-        weights first drawn anew from ``random_state`` (``Sequential.reset_parameters``), so
-        that a seed gives the same fit in every process. Its output must have one unit per
-        class (one for two classes).
-    hidden_layer_sizes : tuple of int, default=(64,)
-        Dense layers after the convolutional blocks.
+    ----------{CONV_PARAMETERS}
     **others
         Every other parameter is :class:`ml.MLPClassifier`'s, with the same default.
 
@@ -127,131 +97,99 @@ class ConvNetClassifier(MLPClassifier):
         self.image_shape = image_shape
         self.network = network
 
-    _saved_attributes = (*MLPClassifier._saved_attributes, "image_shape_")
-    _parameter_rules = {
-        "conv_layers": lambda name, value: _check_conv_layers(name, value),
-        "pool": lambda name, value: value is None or check_number(name, value, integer=True, low=1),
-        "padding": lambda name, value: (
-            check_number(name, value, integer=True, low=0)
-            if not isinstance(value, str)
-            else check_option(name, value, ("same", "valid"))
-        ),
-        "image_shape": lambda name, value: _check_image_shape(name, value),
-        "network": lambda name, value: _check_network(name, value),
-    }
+    _saved_attributes = (*MLPClassifier._saved_attributes, *ConvNetMixin._saved_attributes)
 
-    def _input_dtype(self, X, reset) -> np.dtype:
-        """A network of your own trains in its parameters' dtype; else as the MLPs do."""
-        if reset and self.network is not None and self.network.parameters():
-            return numpy_dtype(self.network.parameters()[0].dtype)
-        return super()._input_dtype(X, reset)
 
-    def _input_shape(self) -> tuple[int, ...]:
-        shape = self.image_shape_
-        if not (
-            isinstance(shape, tuple) and len(shape) == 3 and math.prod(shape) == self.n_features_in_
-        ):
-            raise ValueError(f"image_shape_ {shape!r} does not hold n_features_in_ values.")
-        return shape
+class ConvNetRegressor(ConvNetMixin, MLPRegressor):
+    __doc__ = f"""Convolutional neural network regressor for images: one or more real targets per
+    image, with half the squared error, or the Poisson deviance for counts
+    (``loss="poisson"``).
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags
+    Parameters
+    ----------{CONV_PARAMETERS}
+    **others
+        Every other parameter is :class:`ml.MLPRegressor`'s, with the same default.
 
-    def _check_input(self, X, *, reset):
-        """Images (n_samples, channels, height, width) from rows or images."""
-        if sp.issparse(X):
-            return check_X(self, X, reset=reset)  # raises the sparse error
-        X_array = X if hasattr(X, "shape") else np.asarray(X)
-        if X_array.ndim in (3, 4):
-            shape = X_array.shape[1:] if X_array.ndim == 4 else (1, *X_array.shape[1:])
-            rows = _reshape(X_array, (X_array.shape[0], math.prod(shape)))
-            if not reset and tuple(shape) != self.image_shape_:
-                raise ValueError(
-                    f"X holds images of shape {tuple(shape)}, but the model was "
-                    f"fitted on images of shape {self.image_shape_}."
-                )
-        elif X_array.ndim == 2:
-            rows, shape = X, None
-        else:
-            raise ValueError(
-                "X must be images of shape (n_samples, height, width) or (n_samples, channels, "
-                f"height, width), or rows of pixels (n_samples, n_features); got {X_array.ndim} "
-                f"dimensions of shape {X_array.shape}. Reshape your data."
-            )
-        rows = check_X(self, rows, reset=reset, dtype=self._input_dtype(rows, reset))
-        if reset:
-            self.image_shape_ = tuple(int(s) for s in (shape or self._row_shape(rows.shape[1])))
-        return _reshape(rows, (rows.shape[0], *self.image_shape_))
+    Attributes
+    ----------
+    image_shape_ : (channels, height, width)
+        The shape the images were read in.
+    Others as :class:`ml.MLPRegressor`'s; ``coefs_`` holds the Dense layers' weights.
+    """
 
-    def _row_shape(self, n_features):
-        if self.image_shape is not None:
-            if math.prod(self.image_shape) != n_features:
-                raise ValueError(
-                    f"image_shape {tuple(self.image_shape)} holds "
-                    f"{math.prod(self.image_shape)} pixels, but X has {n_features} "
-                    "features."
-                )
-            return tuple(self.image_shape)
-        side = math.isqrt(n_features)
-        return (1, side, side) if side * side == n_features else (1, 1, n_features)
-
-    def _build_network(self, X, n_outputs, sizes, weights_stream):
-        if self.network is not None:
-            network = copy.deepcopy(self.network)
-            network.reset_parameters(weights_stream)  # random_state decides the start, always
-            out = network.predict(np.zeros((2, *X.shape[1:]), numpy_dtype(X.dtype)))
-            if out.ndim != 2 or out.shape[1] != n_outputs:
-                raise ValueError(
-                    f"network must output {n_outputs} values per sample for these "
-                    f"classes; it outputs shape {out.shape[1:]}."
-                )
-            return network
-        first = self.activation if isinstance(self.activation, str) else self.activation[0]
-        conv = nn.conv_stack(
-            X.shape[1:],
-            self.conv_layers,
-            activation=first,
-            pool=self.pool,
-            padding=self.padding,
-            batch_norm=self.batch_norm,
-            random_state=weights_stream,
-            dtype=numpy_dtype(X.dtype),
+    def __init__(
+        self,
+        conv_layers=((16, 3), (32, 3)),
+        pool=2,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        padding="same",
+        image_shape=None,
+        network=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        callbacks=None,
+        dtype=None,
+        device=None,
+    ):
+        super().__init__(
+            loss,
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            callbacks=callbacks,
+            dtype=dtype,
+            device=device,
         )
-        n_flat = math.prod(nn.build.output_shape(conv, X.shape[1:], numpy_dtype(X.dtype)))
-        dense = self._dense_stack(n_flat, n_outputs, sizes, weights_stream, numpy_dtype(X.dtype))
-        return nn.Sequential(*conv, nn.Flatten(), *dense)
+        self.conv_layers = conv_layers
+        self.pool = pool
+        self.padding = padding
+        self.image_shape = image_shape
+        self.network = network
 
-
-def _reshape(X, shape):
-    """``X`` reshaped, in its own namespace (lists and NumPy arrays as NumPy)."""
-    if isinstance(X, np.ndarray) or not array_api_compat.is_array_api_obj(X):
-        return np.asarray(X).reshape(shape)
-    return array_namespace(X).reshape(X, shape)
-
-
-def _check_conv_layers(name, value):
-    if not isinstance(value, list | tuple):
-        raise TypeError(f"{name} must be a sequence of (out_channels, kernel_size); got {value!r}.")
-    for i, block in enumerate(value):
-        if not isinstance(block, list | tuple) or len(block) not in (2, 3):
-            raise ValueError(
-                f"{name}[{i}] must be (out_channels, kernel_size[, stride]); got {block!r}."
-            )
-        for part, what in zip(block, ("out_channels", "kernel_size", "stride"), strict=False):
-            check_number(f"{name}[{i}] {what}", part, integer=True, low=1)
-
-
-def _check_image_shape(name, value):
-    if value is None:
-        return
-    if not isinstance(value, list | tuple) or len(value) != 3:
-        raise ValueError(f"{name} must be (channels, height, width); got {value!r}.")
-    for part, what in zip(value, ("channels", "height", "width"), strict=True):
-        check_number(f"{name} {what}", part, integer=True, low=1)
-
-
-def _check_network(name, value):
-    if value is not None and not isinstance(value, nn.Sequential):
-        raise TypeError(f"{name} must be an ml.nn.Sequential or None; got {type(value).__name__}.")
+    _saved_attributes = (*MLPRegressor._saved_attributes, *ConvNetMixin._saved_attributes)

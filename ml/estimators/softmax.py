@@ -13,6 +13,7 @@ from ml import optim
 from ml._errors import DivergenceError
 from ml._validation import check_float_array, check_number
 from ml.backend import array_namespace, check_random_state, device, move, numpy_dtype, to_numpy
+from ml.estimators._base import all_or_nothing
 from ml.estimators._data import check_classification_y, check_X, float_dtype
 from ml.estimators._device import homeward, labels_of, placement, to_place
 from ml.estimators._params import check_params, number, option
@@ -107,7 +108,12 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         self.device = device
 
     def fit(self, X, y):
-        """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``."""
+        """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``; a fit
+        refused on any of its inputs changes nothing."""
+        with all_or_nothing(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         self._check_params()
         X = check_X(self, X, reset=True, dtype=float_dtype(self.dtype, X))
         self.classes_, y_index = check_classification_y(self, y, X.shape[0])
