@@ -1,6 +1,6 @@
 """MLPClassifier / MLPRegressor side by side with scikit-learn (and PyTorch where installed).
 
-The protocol of tests/test_mlp_vs_sklearn.py: scaled inputs, the same hyper-parameters, five
+The protocol of tests/suites/test_mlp_vs_sklearn.py: scaled inputs, the same hyper-parameters, five
 seeds of a 75/25 split; mean test accuracy (R^2 for diabetes) and mean fit time, with the time
 ratio to ours. PyTorch runs the same network (Glorot-uniform init, Adam, batch 200, the same
 epochs as ours ran) for a time comparison. Run: ``python benchmarks/bench_mlp.py``.

@@ -41,14 +41,6 @@ def homeward(X):
     return functools.partial(move, xp=xp, device=device(X))
 
 
-def place_network(estimator, place) -> None:
-    """Move the estimator's network, and its optimizer's state, to ``place`` (arrays already
-    there stay the same objects)."""
-    estimator.network_.to(*place)
-    if getattr(estimator, "_optimizer", None) is not None:
-        estimator._optimizer.to(*place)
-
-
 def labels_of(classes, index):
     """The labels ``classes[index]``: where ``index`` lives when they are numbers (``classes``
     being NumPy), on the host for strings and objects, which exist nowhere else."""

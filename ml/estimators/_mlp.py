@@ -393,7 +393,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         return (self.n_features_in_,)
 
     def _check_fitted_state(self) -> None:
-        check_network_state(self, tuple(_LOSS_OF_OUTPUT))
+        check_network_state(self, tuple(_LOSS_OF_OUTPUT), self._input_shape())
 
     def _restore_fitted_state(self, state: dict, arrays, classes) -> None:
         """Set what :meth:`_fitted_state` stored: a trainer built from the parameters takes the

@@ -9,10 +9,11 @@ from ml._validation import check_float_array, check_number, check_option
 _MAX_LOADED_INPUT = 2**22  # values of one sample that a model file may declare (4096 x 1024)
 
 
-def check_network_state(model, output_activations) -> None:
+def check_network_state(model, output_activations, input_shape) -> None:
     """What a restored network estimator must satisfy before it is used (``ml.load`` asks):
     one float dtype, finite weights, an input and an output that fit the network (a dry run on
-    one blank sample, bounded in size), and an optimizer state shaped like the parameters."""
+    one blank sample of ``input_shape``, bounded in size), and an optimizer state shaped like
+    the parameters."""
     params = model.network_.parameters()
     if not params:
         raise ValueError("the network has no parameters.")
@@ -25,7 +26,7 @@ def check_network_state(model, output_activations) -> None:
     )
     check_number("n_outputs_", model.n_outputs_, integer=True, low=1)
     check_option("out_activation_", model.out_activation_, output_activations)
-    blank = np.zeros((1, *model._input_shape()), params[0].dtype)
+    blank = np.zeros((1, *input_shape), params[0].dtype)
     if model.network_.predict(blank).shape != (1, model.n_outputs_):
         raise ValueError(f"the network does not output n_outputs_={model.n_outputs_} values.")
     optimizer = model.trainer_.optimizer

@@ -72,6 +72,28 @@ class SaveMixin:
                 raise InvalidModelFile(f"unexpected fitted attribute {key!r}.")
             setattr(self, key, decode(value, arrays, classes))
 
+    @classmethod
+    def _from_file(cls, description: dict, arrays: dict, classes: dict):
+        """The estimator a model file's description and arrays hold, its parameters and fitted
+        state checked (the file's older formats converted first)."""
+        params = description.get("params")
+        if not isinstance(params, dict):
+            raise InvalidModelFile("the estimator's params are malformed.")
+        model = cls(**{k: decode(v, arrays, classes) for k, v in params.items()})
+        model._check_params()
+        fitted = description.get("fitted")
+        if fitted is not None:
+            if not isinstance(fitted, dict):
+                raise InvalidModelFile("the estimator's fitted state is malformed.")
+            if description["format_version"] == 1 and "history_" in fitted:
+                fitted = _network_state_from_version_1(fitted)
+            if description["format_version"] <= 2 and "history_" in fitted:
+                fitted = _network_state_from_version_2(fitted)
+            model._restore_fitted_state(fitted, arrays, classes)
+            _check_feature_names(model)
+            model._check_fitted_state()
+        return model
+
     def _saved_params(self) -> dict:
         params = self.get_params(deep=False)
         if params.get("callbacks"):
@@ -152,28 +174,7 @@ def _object_from(description: dict, arrays: dict, classes: dict):
             f"the file holds an unknown estimator class {name!r}; known: "
             f"{', '.join(sorted(_REGISTRY))}."
         )
-    return _estimator_from(description, arrays, _REGISTRY[name], classes)
-
-
-def _estimator_from(description: dict, arrays: dict, cls: type, classes: dict):
-    """The estimator the description and arrays hold, its parameters and fitted state checked."""
-    params = description.get("params")
-    if not isinstance(params, dict):
-        raise InvalidModelFile("the estimator's params are malformed.")
-    model = cls(**{k: decode(v, arrays, classes) for k, v in params.items()})
-    model._check_params()
-    fitted = description.get("fitted")
-    if fitted is not None:
-        if not isinstance(fitted, dict):
-            raise InvalidModelFile("the estimator's fitted state is malformed.")
-        if description["format_version"] == 1 and "history_" in fitted:
-            fitted = _network_state_from_version_1(fitted)
-        if description["format_version"] <= 2 and "history_" in fitted:
-            fitted = _network_state_from_version_2(fitted)
-        model._restore_fitted_state(fitted, arrays, classes)
-        _check_feature_names(model)
-        model._check_fitted_state()
-    return model
+    return _REGISTRY[name]._from_file(description, arrays, classes)
 
 
 _DERIVED_IN_VERSION_2 = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).parents[1] / "ml"
+PACKAGE = Path(__file__).parents[2] / "ml"
 
 FLOORS = [  # bottom to top; a module's floor is its longest matching prefix
     ["ml._version", "ml._errors", "ml._validation", "ml._progress", "ml.backend"],

@@ -5,7 +5,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+README = (Path(__file__).parents[2] / "README.md").read_text()
 
 
 def _imported_modules(block: str) -> set[str]:
@@ -57,7 +57,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
 
 
 def test_readme_has_the_two_set_up_commands_that_ci_runs():
-    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
+    ci = (Path(__file__).parents[2] / ".ci" / "run").read_text()
     for command in [
         "pip install . && python -m ml demo",
         'pip install ".[test]" && python -m pytest',

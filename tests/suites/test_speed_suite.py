@@ -11,7 +11,7 @@ import pytest
 
 def test_the_speed_suite_runs_and_reports_every_workload(tmp_path):
     pytest.importorskip("torch", reason="the suite's PyTorch columns: pip install torch==2.13.0")
-    script = Path(__file__).parents[1] / "benchmarks" / "speed.py"
+    script = Path(__file__).parents[2] / "benchmarks" / "speed.py"
     out = tmp_path / "speed.json"
     command = [sys.executable, str(script), "--quick", "--json", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)

@@ -1,5 +1,5 @@
 # The code cells of the lecture "Neural Networks and Deep Learning" (../shared/seed/), in order,
-# as tests/test_lecture.py runs them against `ml`. Cells are separated by "# %%" lines. The only
+# as tests/suites/test_lecture.py runs them against `ml`. Cells are separated by "# %%" lines. The only
 # change of import is `from ml import plots`; IPython magics are dropped. Transcription errors of
 # the lecture's text are fixed and marked "fixed:" where they change what the code does.
 

@@ -2,7 +2,7 @@
 process whose address space is capped, so that a file that makes ``ml.load`` allocate on its
 word fails the run instead of swapping the machine.
 
-    python tests/fuzz_model_files.py EXAMPLES [SEED]
+    python tests/io/fuzz_model_files.py EXAMPLES [SEED]
 
 It saves valid files of every kind (estimators fitted and not, networks), then mutates them as
 an attacker would: JSON values (numbers, signs, types, huge and non-finite values, nesting),

@@ -247,7 +247,7 @@ def test_a_visitor_is_held_to_its_rates(server):
 
 def test_twenty_visitors_at_once_each_get_frames_and_leaving_frees_the_machine(tmp_path):
     """benchmarks/playground_load.py, briefly: the server in its own process, 20 visitors."""
-    script = Path(__file__).parents[1] / "benchmarks" / "playground_load.py"
+    script = Path(__file__).parents[2] / "benchmarks" / "playground_load.py"
     out = tmp_path / "load.json"
     command = [sys.executable, str(script), "--clients", "20", "--seconds", "3", "--json", out]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
