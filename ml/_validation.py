@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 
 def check_number(
@@ -79,3 +80,30 @@ def check_float_dtype(name: str, dtype):
         pass
     check_option(name, getattr(dtype, "name", dtype), ("float32", "float64"))
     return dtype
+
+
+def memory_bytes() -> int:
+    """The machine's physical memory in bytes (a large number where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2**50
+
+
+def check_memory(name: str, n_bytes: int, what: str) -> None:
+    """Refuse, before anything is allocated, what could never fit in this machine's memory: a
+    ValueError naming ``name``, what needs the memory and how much."""
+    available = memory_bytes()
+    if n_bytes > available:
+        raise ValueError(
+            f"{name}: {what} would take {_size(n_bytes)}, more than this machine's "
+            f"{_size(available)} of memory."
+        )
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n_bytes < 1024 or unit == "PiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes} bytes"

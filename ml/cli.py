@@ -44,22 +44,44 @@ MODELS = {"softmax": SoftmaxClassifier, "mlp": MLPClassifier, "cnn": ConvNetClas
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m ml`` and of the ``ml`` script.
 
-    A bad value, a failed run or a file problem ends with one line on stderr and exit status 2
-    (``--traceback`` shows the whole trace instead).
+    Every error (a bad value, a failed run, a file problem, memory running out) ends with one
+    line on stderr and exit status 2, and Ctrl-C with one line and status 130; the warnings of a
+    run that fails are not shown before its error (``--traceback`` shows the whole trace
+    instead).
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    warnings.simplefilter("ignore", ConvergenceWarning)
     plots.set_plot_style()
-    try:
-        if hasattr(args, "out"):
-            _check_out(Path(args.out))
-        return args.command(args, parser)
-    except (ValueError, TypeError, OSError, ImportError) as error:
-        if args.traceback:
-            raise
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            if hasattr(args, "out"):
+                _check_out(Path(args.out))
+            status = args.command(args, parser)
+        except KeyboardInterrupt:
+            if args.traceback:
+                raise
+            print(f"{parser.prog}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as error:
+            if args.traceback:
+                raise
+            print(f"{parser.prog}: error: {_reason(error)}", file=sys.stderr)
+            return 2
+    for warning in caught:  # a run that went through shows what it warned of
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return status
+
+
+def _reason(error: Exception) -> str:
+    """One line for ``error``: its message, or its kind where it has none that says much."""
+    if isinstance(error, MemoryError):
+        return f"out of memory ({error or 'the run needs more than this machine has'})."
+    message = " ".join(str(error).split())
+    if isinstance(error, ValueError | TypeError | OSError | ImportError) and message:
+        return message
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _check_out(out: Path) -> None:
@@ -71,6 +93,14 @@ def _check_out(out: Path) -> None:
             f"--out {str(out)!r}: its parent folder {str(out.absolute().parent)!r} does not "
             "exist; create it first."
         )
+
+
+def _port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (for argparse, which reports the error on one line)."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535; got {port}")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,7 +146,15 @@ def _parser() -> argparse.ArgumentParser:
         help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 exposes the "
         "playground to your network)",
     )
-    playground.add_argument("--port", type=int, default=8000, help="(default: 8000; 0: any free)")
+    playground.add_argument("--port", type=_port, default=8000, help="(default: 8000; 0: any free)")
+    playground.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="let the page at this origin (http://host:port) in, as serving with --host on your "
+        "network needs; repeat for more (default: this machine's own page only)",
+    )
     playground.add_argument(
         "--no-browser", action="store_true", help="print the address without opening a browser"
     )
@@ -224,9 +262,11 @@ def _fit_and_score(model, X, y, seed, test_size=0.25):
     start = time.perf_counter()
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
+    curve = _last(model).loss_curve_
+    loss = f"{curve[-1]:.4f}" if curve else "   -  "  # no epoch run (max_iter=0)
     print(
         f"  {_name(model):<34} train {model.score(X_train, y_train):6.1%}  "
-        f"test {model.score(X_test, y_test):6.1%}  loss {_last(model).loss_curve_[-1]:.4f}  "
+        f"test {model.score(X_test, y_test):6.1%}  loss {loss}  "
         f"{_last(model).n_iter_:4d} iterations  {seconds:5.2f} s"
     )
     return model, X_test, y_test
@@ -249,7 +289,7 @@ def _name(model) -> str:
 def _playground(args, parser) -> int:
     from ml.playground import Playground  # an ImportError names the extra to install
 
-    server = Playground(args.host, args.port)
+    server = Playground(args.host, args.port, allowed_origins=args.allow_origin)
     print(f"ml playground: {server.url}  (Ctrl-C stops it)", flush=True)
     if not args.no_browser:
         import webbrowser

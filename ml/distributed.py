@@ -119,7 +119,11 @@ class Incremental(MetaEstimatorMixin, BaseEstimator):
                 computed = dask.compute(*(data.blocks[i] for data in blocks.values()))
                 block = dict(zip(blocks, computed, strict=True))  # one block of each, together
                 X_block, y_block = block.pop("X"), block.pop("y")
+                if X_block.shape[0] == 0:
+                    continue  # a block a filter emptied holds nothing to learn from
                 self.estimator_.partial_fit(X_block, y_block, **block, **options)
+        if not hasattr(self.estimator_, "n_features_in_"):
+            raise ValueError("X holds 0 samples in all of its blocks; at least one is needed.")
         if is_classifier(self.estimator_):
             self.classes_ = self.estimator_.classes_
         return self
@@ -147,7 +151,14 @@ class Incremental(MetaEstimatorMixin, BaseEstimator):
         predictions = predictions.reshape(-1, 1) if predictions.ndim == 1 else predictions
         residual = ((y - predictions) ** 2).sum(axis=0)
         total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
-        return float((1 - residual / total).mean().compute())
+        import dask
+
+        residual, total = dask.compute(residual, total)
+        # scikit-learn's r2_score, output by output: constant targets score 1.0 where they are
+        # predicted exactly and 0.0 otherwise (its force_finite rule), never -inf or NaN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = np.where(total > 0, 1 - residual / total, np.where(residual == 0, 1.0, 0.0))
+        return float(np.mean(scores))
 
     def _map_blocks(self, X, method):
         """``estimator_.method`` on each block of rows of ``X``: a Dask array of its outputs."""

@@ -166,10 +166,7 @@ class Trainer:
     """
 
     def __init__(self, optimizer=None, schedule=None, *, random_state=None):
-        if schedule is not None and schedule.optimizer is not optimizer:
-            raise ValueError("schedule must be built on this trainer's optimizer.")
-        self.optimizer = optimizer
-        self.schedule = schedule
+        self.set_optimizer(optimizer, schedule)
         self.history = History()
         self.rng = check_random_state(random_state)
 
@@ -177,7 +174,7 @@ class Trainer:
         """Train from now on with a new ``optimizer`` (and a ``schedule`` built on it), as a
         fit that does not continue the last one does; the history and the generator go on."""
         if schedule is not None and schedule.optimizer is not optimizer:
-            raise ValueError("schedule must be built on optimizer.")
+            raise ValueError("schedule must be built on this trainer's optimizer.")
         self.optimizer, self.schedule = optimizer, schedule
 
     @property

@@ -138,3 +138,55 @@ def test_python_dash_m_ml_help():
 def test_unknown_command_fails_with_usage():
     result = subprocess.run([sys.executable, "-m", "ml", "fly"], capture_output=True, text=True)
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "raised, status, line",
+    [
+        (MemoryError(), 2, "python -m ml: error: out of memory"),
+        (OverflowError("too big"), 2, "python -m ml: error: OverflowError: too big"),
+        (IndexError("list index out of range"), 2, "python -m ml: error: IndexError: list"),
+        (KeyboardInterrupt(), 130, "python -m ml: interrupted"),
+    ],
+)
+def test_every_error_is_one_line_and_no_warning_comes_before_it(
+    tmp_path, capsys, monkeypatch, raised, status, line
+):
+    import warnings
+
+    import ml.cli
+
+    def failing(model, *args, **kwargs):
+        warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)
+        raise raised
+
+    monkeypatch.setattr(ml.cli.MLPClassifier, "fit", failing)
+    args = ["train", "--data", "spirals", "--model", "mlp", "--out", str(tmp_path)]
+    assert main(args) == status
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [err.strip()] and err.startswith(line)
+
+
+def test_a_run_that_succeeds_still_shows_its_warnings(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    import ml.cli
+
+    fit = ml.cli.SoftmaxClassifier.fit
+
+    def warning_fit(model, *args, **kwargs):
+        warnings.warn("something to know", UserWarning, stacklevel=1)
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(ml.cli.SoftmaxClassifier, "fit", warning_fit)
+    args = ["train", "--data", "spirals", "--model", "softmax", "--max-iter", "0"]
+    with pytest.warns(UserWarning, match="something to know"):
+        assert main([*args, "--out", str(tmp_path)]) == 0
+    assert "0 iterations" in capsys.readouterr().out
+
+
+def test_a_port_out_of_range_is_refused_by_name(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["playground", "--port", "70000", "--no-browser"])
+    assert stopped.value.code == 2
+    assert "argument --port: must be 0 to 65535; got 70000" in capsys.readouterr().err

@@ -179,3 +179,30 @@ def test_incremental_refuses_what_it_cannot_train():
         Incremental(ml.MLPClassifier(solver="lbfgs")).fit(X, y)
     with pytest.raises(ValueError, match="epochs"):
         Incremental(ml.MLPClassifier(), epochs=0).fit(X, y)
+
+
+def test_incremental_skips_empty_blocks_and_scores_as_scikit_learn():
+    from sklearn.metrics import r2_score
+
+    X = da.from_array(X_DIGITS, chunks=(300, 64))
+    y = da.from_array(Y_DIGITS, chunks=300)
+    keep = da.from_array(np.arange(len(X_DIGITS)) >= 300, chunks=300)  # empties block 0
+    X_kept, y_kept = X[keep], y[keep]
+    X_kept.compute_chunk_sizes()
+    y_kept.compute_chunk_sizes()
+    assert X_kept.chunks[0][0] == 0
+    model = Incremental(ml.MLPClassifier((16,), random_state=0), epochs=2).fit(X_kept, y_kept)
+    assert model.estimator_.t_ == 2 * (len(X_DIGITS) - 300)
+    constant = da.from_array(np.full(len(X_DIGITS), 2.0), chunks=300)
+    regressor = Incremental(ml.MLPRegressor(hidden_layer_sizes=(4,), random_state=0)).fit(
+        X, constant
+    )
+    predictions = regressor.predict(X).compute()
+    expected = r2_score(np.full(len(X_DIGITS), 2.0), predictions)
+    assert regressor.score(X, constant) == expected == 0.0  # scikit-learn's rule, not -inf
+    nothing = da.from_array(np.zeros(len(X_DIGITS), bool), chunks=300)
+    X_empty, y_empty = X[nothing], y[nothing]
+    X_empty.compute_chunk_sizes()
+    y_empty.compute_chunk_sizes()
+    with pytest.raises(ValueError, match="X holds 0 samples in all of its blocks"):
+        Incremental(ml.MLPClassifier((4,))).fit(X_empty, y_empty, classes=np.arange(10))

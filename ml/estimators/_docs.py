@@ -62,8 +62,11 @@ _SHARED_ATTRIBUTES = """
     best_loss_ : float or None
     validation_scores_ : list of float or None
     best_validation_score_ : float or None
+    trainer_ : ml.train.Trainer
+        What training leaves behind: the optimizer (with the current learning rate), the
+        schedule, the history and the random generator; ``trainer_.state_dict()`` holds it all.
     history_ : ml.train.History
-        Per epoch: training loss, validation loss and score, learning rate.
+        ``trainer_.history``. Per epoch: training loss, validation loss and score, learning rate.
     n_iter_, t_ : int
         Epochs (or L-BFGS iterations) and training samples seen.
     n_layers_, n_outputs_ : int

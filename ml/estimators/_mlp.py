@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ml import nn
+from ml._validation import check_memory
 from ml.backend import (
     array_namespace,
     legacy_random_state,
@@ -179,6 +180,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
             weight = weight * self._class_weights(y_labels)
             place = placement(self, X)
             if first:
+                self._check_size(X.shape[1], Y.shape[1], sizes, n_samples, dtype)
                 # The weights come from scikit-learn's stream for random_state, so that a seed
                 # gives scikit-learn's initial weights; shuffles, masks and splits from the
                 # trainer's Generator.
@@ -200,6 +202,21 @@ class BaseMLP(SaveMixin, BaseEstimator):
             for layer in self.network_.all_layers():
                 layer.forget()  # the last batch's activations: no backward pass will need them
         return self
+
+    def _check_size(self, n_features, n_outputs, sizes, n_samples, dtype) -> None:
+        """Refuse, before building anything, a network whose training could never fit in memory:
+        its parameters four times over (weights, gradients, two moments) and one batch's
+        activations, kept for backward."""
+        widths = [n_features, *sizes, n_outputs]
+        n_params = sum((a + 1) * b for a, b in zip(widths, widths[1:], strict=False))
+        batch = 200 if self.batch_size == "auto" else self.batch_size
+        batch = n_samples if self.solver == "lbfgs" else min(batch, n_samples)  # L-BFGS: all
+        n_values = 4 * n_params + 3 * batch * sum(widths)
+        check_memory(
+            "hidden_layer_sizes",
+            n_values * np.dtype(dtype).itemsize,
+            f"a network of {n_params:,} parameters trained on batches of {batch}",
+        )
 
     def _make_trainer(self) -> Trainer:
         """A new trainer: the solver's optimizer and schedule (none for L-BFGS), and the

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -45,24 +46,40 @@ class InvalidModelFile(ValueError):
     """The file is not a model file this version of ml can read safely."""
 
 
+def as_path(path) -> Path:
+    """``path`` (a str or os.PathLike) as a Path, or a TypeError that names ``path``."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"path must be a file name (str or os.PathLike); got {type(path).__name__}."
+        )
+    return Path(path)
+
+
 def write_atomically(path, write) -> Path:
-    """Call ``write(file)`` on a temporary file in ``path``'s folder, flush it to disk and rename
-    it over ``path``: a crash leaves the previous file intact. The file gets the permissions any
-    new file of the user gets (``0o666`` less the umask), not the temporary file's 0600."""
-    path = Path(path)
+    """Call ``write(file)`` on a temporary file in the target's folder, flush it to disk and
+    rename it over the target: a crash leaves the previous file intact.
+
+    The target is ``path``, or the file a symbolic link ``path`` points to (the link stays a
+    link). A file written over keeps its permissions; a new one gets those any new file of the
+    user gets (``0o666`` less the umask), not the temporary file's 0600. The temporary name is
+    short (``.ml-XXXXXXXX.tmp``), so any name the folder allows can be written."""
+    path = as_path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if str(path) in ("", ".") or path.is_dir():
         raise ValueError(f"path must name a file; got {str(path)!r}.")
     if not path.parent.is_dir():
         raise FileNotFoundError(
             f"path {str(path)!r}: the folder {str(path.parent)!r} does not exist."
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=".ml-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -103,7 +120,7 @@ def read_archive(path) -> tuple[dict, dict[str, np.ndarray]]:
         If the file is not a model file, is truncated or corrupt, has a wrong or future format
         version, or holds arrays whose headers do not match their data.
     """
-    path = Path(path)
+    path = as_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file.")
     if not zipfile.is_zipfile(path):

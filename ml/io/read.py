@@ -125,6 +125,13 @@ def decode(value, arrays, classes=LAYERS):
         return {
             decode(k, arrays, classes): decode(v, arrays, classes) for k, v in value["__dict__"]
         }
+    if "__text__" in value:
+        text = value["__text__"]
+        if not isinstance(text, list) or not all(isinstance(item, str) for item in text):
+            raise InvalidModelFile("a text array in the file is not a list of strings.")
+        array = np.empty(len(text), dtype=object)
+        array[:] = text
+        return array
     if "__array__" in value:
         if value["__array__"] not in arrays:
             raise InvalidModelFile(f"the file misses the array {value['__array__']!r}.")

@@ -70,6 +70,10 @@ def encode(value, arrays: dict, name: str):
         }
     if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray | type):
         value = to_numpy(value)  # a torch tensor or CuPy array of a model fitted on a GPU
+    if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 1:
+        if all(type(item) is str for item in value):
+            # text exactly as it is (a NumPy str array would drop trailing NULs)
+            return {"__text__": list(value)}
     if isinstance(value, np.ndarray):
         arrays[name] = value.astype(str) if value.dtype == object else value
         return {"__array__": name, "object": value.dtype == object}

@@ -12,9 +12,11 @@ no Python loop over samples or pixels, and no ``np.add.at``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ml._validation import check_number
+from ml._validation import check_memory, check_number
 from ml.backend import array_namespace, device, window_counts, windows, zeros
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import MAX_FEATURES, Layer, config_int
@@ -160,6 +162,11 @@ class Conv2D(Layer):
         self.padding = _padding(padding, self.kernel_size, self.stride)
         _check_padding(self.padding, self.kernel_size, lambda k: k - 1)
         shape = (out_channels, in_channels, *self.kernel_size)
+        check_memory(
+            f"Conv2D({in_channels}, {out_channels})",
+            math.prod(shape) * np.dtype(dtype).itemsize,
+            "its kernels",
+        )
         W, b = weights_and_bias(shape, init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
 

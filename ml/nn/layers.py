@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ml._validation import check_number
+from ml._validation import check_memory, check_number
 from ml.backend import (
     array_namespace,
     check_random_state,
@@ -247,6 +247,12 @@ class Dense(Layer):
         super().__init__()
         check_number("in_features", in_features, integer=True, low=1, high=MAX_FEATURES)
         check_number("out_features", out_features, integer=True, low=1, high=MAX_FEATURES)
+        itemsize = np.dtype(dtype).itemsize
+        check_memory(
+            f"Dense({in_features}, {out_features})",
+            in_features * out_features * itemsize,
+            "its weights",
+        )
         W, b = weights_and_bias((in_features, out_features), init, bias_init, random_state, dtype)
         self.params = {"W": W, "b": b}
         self.in_features, self.out_features = in_features, out_features

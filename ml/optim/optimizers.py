@@ -156,13 +156,15 @@ class Optimizer(abc.ABC):
         if not isinstance(state_dict, dict) or set(state_dict) != expected:
             raise ValueError(f"state_dict must be a dict with the keys {sorted(expected)}.")
         options = {name: state_dict[name] for name in self._hyperparameters}
-        checked = type(self)(state_dict["learning_rate"], **options)  # the constructor's checks
+        checked = type(self)(1.0, **options)  # the constructor's checks of the options
+        # a schedule may have annealed the current rate down to 0 (cosine's eta_min)
+        rate = check_number("learning_rate", state_dict["learning_rate"], low=0)
         check_number("t", state_dict["t"], integer=True, low=0)
         per_parameter = state_dict["state"]
         if not isinstance(per_parameter, list):
             raise ValueError("state_dict['state'] must be a list with one dict per parameter.")
         state = [_checked_arrays(entry, self._state_names) for entry in per_parameter]
-        vars(self).update({**vars(checked), "_flat": self._flat})
+        vars(self).update({**vars(checked), "learning_rate": rate, "_flat": self._flat})
         self.t, self.state = int(state_dict["t"]), state
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.responses import FileResponse
@@ -61,8 +62,8 @@ class _Visitor:
             return await self.error(f"message too large: at most {MAX_MESSAGE_BYTES} bytes")
         try:
             message = json.loads(text)
-        except ValueError:
-            return await self.error("message is not JSON")
+        except (ValueError, RecursionError):  # a deeply nested message is no config either
+            return await self.error("message is not JSON (or nested too deeply)")
         kind = message.get("type") if isinstance(message, dict) else None
         handler = getattr(self, f"on_{kind}", None) if isinstance(kind, str) else None
         if handler is None:
@@ -73,6 +74,10 @@ class _Visitor:
             await handler(message)
         except ValueError as problem:
             await self.error(str(problem))
+        except (WebSocketDisconnect, asyncio.CancelledError):
+            raise
+        except Exception as problem:  # whatever a malformed message provokes: say so, go on
+            await self.error(f"could not handle this {kind} message: {problem!r}"[:500])
 
     async def run(self, work, *args):
         """``work(*args)`` on the training pool, so that the server goes on answering."""
@@ -178,9 +183,45 @@ class _Bucket:
         return True
 
 
-def create_app() -> Starlette:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class _SameOrigin:
+    """ASGI middleware: serve only requests whose ``Host`` is an allowed name (loopback, or a
+    host the caller allowed), which defeats DNS rebinding, and whose ``Origin``, where a browser
+    sends one, is the page's own or an allowed one, which defeats another site's page driving
+    the playground through the visitor's browser (cross-site WebSocket hijacking). Anything
+    else is refused: HTTP 403, or a WebSocket closed before it is accepted."""
+
+    def __init__(self, app, allowed_hosts, allowed_origins):
+        self.app = app
+        self.hosts = {host.lower().strip("[]") for host in allowed_hosts}
+        self.origins = {origin.lower().rstrip("/") for origin in allowed_origins}
+
+    def _allowed(self, scope) -> bool:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        name = urlsplit(f"//{host}").hostname or ""
+        if name not in self.hosts:
+            return False
+        origin = headers.get("origin")
+        if origin is None:  # not a browser: nothing a web page could have sent
+            return True
+        return origin.lower().rstrip("/") in self.origins | {f"http://{host.lower()}"}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})
+        await send({"type": "http.response.start", "status": 403, "headers": []})
+        await send({"type": "http.response.body", "body": b"forbidden: Host or Origin"})
+
+
+def create_app(allowed_hosts=LOOPBACK, allowed_origins=()) -> Starlette:
     """The playground as an ASGI application: the page at ``/``, its scripts under ``/static``
-    and the visitors' WebSocket at ``/ws``."""
+    and the visitors' WebSocket at ``/ws``, for requests to ``allowed_hosts`` from the page
+    itself or from ``allowed_origins`` (:class:`_SameOrigin`)."""
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="playground")
     visitors: set[_Visitor] = set()
 
@@ -214,19 +255,33 @@ def create_app() -> Starlette:
         ],
     )
     app.state.visitors = visitors
+    app.add_middleware(_SameOrigin, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
     return app
 
 
 class Playground:
     """The playground's server on ``host:port`` (port 0: any free port); ``url`` is its address.
 
+    It answers requests to this machine's loopback names (and to ``host``), from its own page;
+    ``allowed_origins`` (such as ``["http://192.168.1.5:8000"]``) lets the pages of those
+    origins, and requests to their hosts, in too: what serving on another address needs.
     ``serve_forever()`` runs it until Ctrl-C; ``with Playground() as p:`` runs it on a thread of
     its own and stops it at the end of the block (tests, the load test).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8000):
+    def __init__(self, host: str = "127.0.0.1", port: int = 8000, allowed_origins=()):
         import uvicorn
 
+        origins = list(allowed_origins)
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+                raise ValueError(
+                    f"allowed_origins: {origin!r} is not an origin such as http://host:8000."
+                )
+        unspecified = host in ("0.0.0.0", "::", "")
+        hosts = {*LOOPBACK, *([] if unspecified else [host])}
+        hosts |= {urlsplit(origin).hostname for origin in origins}
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -236,7 +291,7 @@ class Playground:
         except OSError as error:
             self.socket.close()
             raise OSError(f"cannot serve on {host}:{port}: {error.strerror}") from None
-        self.app = create_app()
+        self.app = create_app(hosts, origins)
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.socket.getsockname()[1]}/"
         config = uvicorn.Config(self.app, log_level="warning")

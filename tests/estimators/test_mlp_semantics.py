@@ -140,3 +140,33 @@ def test_predict_of_float_rows_checks_what_scikit_learn_checks():
         model.predict(np.asarray(X)[:1, :-1])
     with pytest.raises(ValueError, match="0 sample"):
         model.predict(np.asarray(X)[:0])
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive", "cosine", "step"])
+def test_a_learning_rate_that_changes_during_training_is_held_once(schedule, tmp_path):
+    """The current rate lives in the optimizer alone: the schedule writes it there, the history
+    records it, partial_fit and a saved file go on from it."""
+    model = MLPClassifier(
+        (8,),
+        solver="sgd",
+        learning_rate=schedule,
+        learning_rate_init=0.2,
+        max_iter=12,
+        n_iter_no_change=1,
+        tol=10.0 if schedule == "adaptive" else 0.0,
+        random_state=0,
+    ).fit(X, Y)
+    trainer = model.trainer_
+    rate = trainer.optimizer.learning_rate  # the rate of the next epoch
+    assert rate < 0.2 and len(set(model.history_.learning_rate)) > 1
+    assert "learning_rate" not in vars(trainer.schedule) and model.learning_rate_init == 0.2
+    held = [name for name, value in vars(model).items() if value is rate]
+    assert held == []  # no estimator attribute copies it
+    model.save(tmp_path / "m.ml")
+    import ml
+
+    loaded = ml.load(tmp_path / "m.ml")
+    assert loaded.trainer_.optimizer.learning_rate == rate
+    loaded.partial_fit(X, Y)
+    model.partial_fit(X, Y)
+    assert loaded.history_.learning_rate[-1] == model.history_.learning_rate[-1] == rate

@@ -130,7 +130,7 @@ ATTACKS = {
         _mlp,
         lambda d: _entry(_trainer(d, "optimizer"), "learning_rate").__setitem__(1, -0.5),
         None,
-        "learning_rate must be a number > 0",
+        "learning_rate must be a number >= 0",
     ),
     "an abstract base class": (
         _mlp,

@@ -1,5 +1,6 @@
 """model.save / ml.load: exact round trips, continued training, atomic writes, hostile files."""
 
+import io
 import json
 import os
 import pickle
@@ -459,3 +460,46 @@ def test_files_of_format_2_go_on_training_where_they_stopped(name):
         rtol=2e-6,
         atol=1e-7,
     )
+
+
+def test_saving_over_a_file_keeps_its_permissions_and_a_link_stays_a_link(tmp_path):
+    model = MLPClassifier((4,), max_iter=1, random_state=0).fit(X_DIGITS, Y_DIGITS)
+    private = tmp_path / "private.ml"
+    model.save(private)
+    os.chmod(private, 0o600)
+    model.save(private)
+    assert os.stat(private).st_mode & 0o777 == 0o600
+    target, link = tmp_path / "models" / "target.ml", tmp_path / "link.ml"
+    target.parent.mkdir()
+    link.symlink_to(target)  # dangling until the first save
+    ml.save(model, link)
+    ml.save(model, link)
+    assert link.is_symlink() and target.is_file()
+    np.testing.assert_array_equal(ml.load(link).predict(X_DIGITS), model.predict(X_DIGITS))
+    long_name = tmp_path / ("m" * 247 + ".ml")  # 250 characters, as the file system allows
+    model.save(long_name)
+    assert ml.load(long_name).n_iter_ == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tmp") == []
+
+
+@pytest.mark.parametrize("path", [None, io.BytesIO(), 3])
+def test_a_path_that_is_no_file_name_is_refused_by_name(path):
+    model = MLPClassifier((4,), max_iter=1, random_state=0).fit(X_DIGITS, Y_DIGITS)
+    with pytest.raises(TypeError, match="path must be a file name"):
+        model.save(path)
+    with pytest.raises(TypeError, match="path must be a file name"):
+        ml.load(path)
+
+
+def test_text_is_stored_exactly_nuls_included(tmp_path):
+    """Labels and feature names come back exactly, even where a NumPy str array could not
+    hold them (trailing NULs); the loaded model predicts the same labels."""
+    pandas = pytest.importorskip("pandas")
+    labels = np.array(["big\x00" if v > 4 else "small" for v in Y_DIGITS], dtype=object)
+    frame = pandas.DataFrame(X_DIGITS[:, :6], columns=[f"x{i}\x00" for i in range(6)])
+    model = MLPClassifier((4,), max_iter=2, random_state=0).fit(frame, labels)
+    model.save(tmp_path / "m.ml")
+    loaded = ml.load(tmp_path / "m.ml")
+    assert list(loaded.classes_) == ["big\x00", "small"]
+    assert list(loaded.feature_names_in_) == list(frame.columns)
+    np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))

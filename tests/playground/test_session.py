@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -183,6 +184,9 @@ def test_malformed_messages_get_errors_and_the_session_goes_on(server):
                 ('{"type": "csv", "text": "a,b"}', "csv"),
                 (b"\x00\x01", "not bytes"),
                 ("x" * (_server.MAX_MESSAGE_BYTES + 1), "too large"),
+                ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+                ('{"type": "csv", "text": "1,2,' + "9" * 140_000 + '"}', "csv"),
+                ('{"type": "config", "config": [[[]]]}', "config"),
             ]:
                 await socket.send(bad)
                 assert message in (await _next(socket, "error"))["message"]
@@ -274,3 +278,50 @@ def test_the_command_reports_a_busy_port_and_a_missing_extra(capsys):
         [sys.executable, "-c", without_starlette], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "pip install 'ml-nn[playground]'" in done.stderr
+
+
+def _get(server, host):
+    """The status of GET / with the header ``Host: host`` (as a DNS-rebinding page sends it)."""
+    import http.client
+
+    parts = urllib.parse.urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        connection.request("GET", "/", headers={"Host": host})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_only_this_machines_names_and_its_own_page_get_in(server):
+    port = urllib.parse.urlsplit(server.url).port
+    assert _get(server, f"127.0.0.1:{port}") == 200 and _get(server, f"localhost:{port}") == 200
+    assert _get(server, f"evil.example:{port}") == 403  # DNS rebinding
+    url = server.url.replace("http", "ws") + "ws"
+
+    async def scenario():
+        async with websockets.connect(url, origin=server.url.rstrip("/")) as socket:
+            await socket.send('{"type": "fly"}')
+            assert "needs a type" in (await _next(socket, "error"))["message"]
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            async with websockets.connect(url, origin="http://evil.example"):
+                pass  # another site's page, in the visitor's browser
+        assert refused.value.response.status_code == 403
+
+    asyncio.run(scenario())
+
+
+def test_allowed_origins_open_the_playground_on_purpose():
+    with _server.Playground(port=0, allowed_origins=["http://192.168.7.7:8000"]) as playground:
+        assert _get(playground, "192.168.7.7:8000") == 200
+        assert _get(playground, "192.168.7.8:8000") == 403
+        url = playground.url.replace("http", "ws") + "ws"
+
+        async def scenario():
+            async with websockets.connect(url, origin="http://192.168.7.7:8000") as socket:
+                await socket.send('{"type": "fly"}')
+                assert "needs a type" in (await _next(socket, "error"))["message"]
+
+        asyncio.run(scenario())
+    with pytest.raises(ValueError, match="allowed_origins: 'evil' is not an origin"):
+        _server.Playground(port=0, allowed_origins=["evil"])

@@ -313,3 +313,21 @@ def test_figures_of_the_command_line_get_the_users_permissions(tmp_path):
         os.umask(previous)
     figures = list(tmp_path.glob("*.png"))
     assert figures and all(stat.S_IMODE(os.stat(f).st_mode) == 0o644 for f in figures)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: MLPClassifier(hidden_layer_sizes=(2**20, 2**20)).fit(X, Y), "hidden_layer_sizes"),
+        (lambda: MLPClassifier((2**20,) * 3, solver="lbfgs").fit(X, Y), "hidden_layer_sizes"),
+        (lambda: nn.Dense(2**24, 2**24), r"Dense\(16777216, 16777216\)"),
+        (lambda: nn.Conv2D(2**20, 2**20, 5), r"Conv2D\(1048576, 1048576\)"),
+    ],
+)
+def test_a_network_too_large_for_memory_is_refused_before_allocating(make, name):
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=f"{name}: .* would take .*, more than this machine's"):
+        make()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 200 * 2**20
