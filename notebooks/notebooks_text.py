@@ -543,6 +543,44 @@ for dtype in [np.float64, np.float32]:
     seconds = (time.perf_counter() - start) / 5
     print(f"{np.dtype(dtype).name}: {2 * m * k * n / seconds / 1e9:.1f} GFLOP/s on this CPU")
 """,
+    """md:
+How the rate grows with the size: a small product is over before the CPU's vector units are
+busy, and each call has a fixed cost; a large one runs near the machine's peak. A GPU's curve
+(drawn where PyTorch finds one) starts lower and ends far higher: that is where it pays.""",
+    """
+def gemm_rate(matmul, make, size, repeats=5):
+    a, b = make(size), make(size)
+    matmul(a, b)  # warm up (and, on a GPU, start its kernels)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+sizes = [32, 64, 128, 256, 512, 1024]
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for dtype in [np.float32, np.float64]:
+    rates = [gemm_rate(np.matmul, lambda s: rng.normal(size=(s, s)).astype(dtype), s) for s in sizes]
+    ax.plot(sizes, rates, marker="o", label=f"CPU, {np.dtype(dtype).name}")
+try:
+    import torch
+except ImportError:
+    torch = None
+if torch is not None and torch.cuda.is_available():
+    def on_gpu(a, b):
+        c = a @ b
+        torch.cuda.synchronize()
+        return c
+
+    rates = [gemm_rate(on_gpu, lambda s: torch.randn(s, s, device="cuda"), s) for s in sizes]
+    ax.plot(sizes, rates, marker="o", label="GPU, float32")
+ax.set(xscale="log", yscale="log", xlabel="matrix size n (n x n times n x n)", ylabel="GFLOP/s")
+ax.set_xticks(sizes, [str(s) for s in sizes])
+ax.set_title("Matrix product rate against size")
+ax.legend();
+""",
     """
 X, y = ml.datasets.load_digits()
 for dtype in ["float64", "float32"]:

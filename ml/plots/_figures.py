@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap, to_hex
+from matplotlib.ticker import MaxNLocator
 from sklearn.utils.validation import check_is_fitted
 
 from ml import nn
@@ -319,11 +320,14 @@ def plot_training(model, *, axes=None):
         ax.set_title(f"Layer {i + 1}")
         ax.set_xlabel("output unit")
         ax.set_ylabel("input unit" if i == 0 else "")
+        for axis in (ax.xaxis, ax.yaxis):  # units are counted: whole numbers only
+            axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.grid(False)
     loss_ax = axes[-1]
     loss_ax.clear()
     curve = np.asarray(model.loss_curve_, dtype=float)
     loss_ax.plot(np.arange(1, len(curve) + 1), curve, color="purple")
     loss_ax.set(title="Loss Function", xlabel="Iteration")
+    loss_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     axes[0].figure.suptitle(f"Iteration {len(curve)}")
     return axes

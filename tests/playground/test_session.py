@@ -325,3 +325,36 @@ def test_allowed_origins_open_the_playground_on_purpose():
         asyncio.run(scenario())
     with pytest.raises(ValueError, match="allowed_origins: 'evil' is not an origin"):
         _server.Playground(port=0, allowed_origins=["evil"])
+
+
+def test_ctrl_c_while_a_visitor_plays_stops_the_server_with_one_line():
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ml", "playground", "--no-browser", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = server.stdout.readline().split()[2]  # "ml playground: http://127.0.0.1:PORT/ ..."
+
+        async def scenario():
+            async with websockets.connect(url.replace("http", "ws") + "ws", max_queue=None) as ws:
+                await ws.send(json.dumps({"type": "config", "config": {"dataset": "spirals"}}))
+                await ws.send('{"type": "play"}')
+                for _ in range(3):
+                    await _next(ws, "frame")  # training is under way
+                server.send_signal(signal.SIGINT)
+                with pytest.raises(websockets.exceptions.ConnectionClosed):
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 30)
+
+        asyncio.run(scenario())
+        _, err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert server.returncode == 130
+    assert err.strip() == "python -m ml: interrupted"

@@ -195,3 +195,15 @@ def test_plot_feature_maps_shows_what_each_layer_sees(small_cnn):
     np.testing.assert_allclose(axes[0].get_images()[0].get_array(), X[0] / 16)
     relu = np.maximum(small_cnn.network_[0].forward((X[:1] / 16)[:, None].astype(np.float32)), 0)
     np.testing.assert_allclose(axes[1].get_images()[0].get_array()[:8, :8], relu[0, 0], rtol=1e-6)
+
+
+def test_plot_training_counts_units_and_iterations_in_whole_numbers():
+    from ml import MLPClassifier
+
+    X, y = datasets.load_digits()
+    binary = MLPClassifier((2,), max_iter=3, random_state=0).fit(X / 16, y > 4)  # 1 output unit
+    axes = plots.plot_training(binary)
+    axes[0].figure.canvas.draw()
+    for ax in axes:
+        ticks = [*ax.get_xticks(), *(ax.get_yticks() if ax is not axes[-1] else [])]
+        assert ticks and all(float(t).is_integer() for t in ticks), ax.get_title()
