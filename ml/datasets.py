@@ -169,6 +169,10 @@ def shift_images(images, max_shift: int = 2, random_state=None):
     rng = check_random_state(random_state)
     shifted = np.zeros_like(images)
     height, width = images.shape[-2:]
+    if max_shift >= min(height, width):
+        raise ValueError(
+            f"max_shift must be smaller than the images ({height} x {width}); got {max_shift}."
+        )
     offsets = rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))
     for i, (dy, dx) in enumerate(offsets):
         source = images[i, ..., max(0, -dy) : height - max(0, dy), max(0, -dx) : width - max(0, dx)]
@@ -190,6 +194,7 @@ _IDX_DTYPES = {
 }
 
 
+_MAX_IDX_DIMENSIONS = 16  # MNIST's have 1 and 3
 _MAX_IDX_BYTES = 2**31  # MNIST's largest file holds 47 MB; no IDX file here needs more
 
 
@@ -202,6 +207,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     small file cannot make us allocate more than its header admits.
     """
     path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"path {str(path)!r} does not exist.")
+    if not path.is_file():  # a folder, a FIFO or a device would block or never end
+        raise ValueError(f"path {str(path)!r} is not a regular file.")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -217,6 +226,11 @@ def _read_idx(f, path: Path) -> np.ndarray:
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
         raise ValueError(f"path {str(path)!r} is not an IDX file: its magic number is wrong.")
     ndim = magic[3]
+    if not 1 <= ndim <= _MAX_IDX_DIMENSIONS:
+        raise ValueError(
+            f"path {str(path)!r} declares {ndim} dimensions; an IDX file here has 1 to "
+            f"{_MAX_IDX_DIMENSIONS}."
+        )
     sizes = f.read(4 * ndim)
     if len(sizes) < 4 * ndim:
         raise ValueError(f"path {str(path)!r} is truncated: its header is incomplete.")
@@ -228,13 +242,20 @@ def _read_idx(f, path: Path) -> np.ndarray:
             f"path {str(path)!r} declares shape {shape} ({expected} bytes), more than an IDX file "
             f"may hold here ({_MAX_IDX_BYTES} bytes)."
         )
-    data = f.read(expected)
-    if len(data) != expected or f.read(1):
+    data = bytearray(expected)  # the one buffer: the array is made in it, swapped in place
+    view, filled = memoryview(data), 0
+    # a megabyte at a time: gzip inflates each read into a temporary of the read's size
+    while filled < expected and (n := f.readinto(view[filled : filled + 2**20])):
+        filled += n
+    if filled != expected or f.read(1):
         raise ValueError(
             f"path {str(path)!r} declares shape {shape} ({expected} bytes of data) but holds "
-            f"{'fewer' if len(data) != expected else 'more'}."
+            f"{'fewer' if filled != expected else 'more'}."
         )
-    return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    array = np.frombuffer(data, dtype).reshape(shape)
+    if not dtype.isnative:
+        array = array.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return array
 
 
 def load_mnist(path: str | os.PathLike, kind: str = "train"):
@@ -259,7 +280,13 @@ def load_mnist(path: str | os.PathLike, kind: str = "train"):
     if not folder.is_dir():
         raise FileNotFoundError(f"path {str(folder)!r} is not a folder holding MNIST's IDX files.")
     X = read_idx(_find(folder, f"{prefix}-images-idx3-ubyte"))
-    y = read_idx(_find(folder, f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
+    labels_path = _find(folder, f"{prefix}-labels-idx1-ubyte")
+    y = read_idx(labels_path)
+    if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all()):
+        raise ValueError(f"path {str(labels_path)!r}: labels must be whole numbers.")
+    if y.size and (y.min() < 0 or y.max() > 2**31):
+        raise ValueError(f"path {str(labels_path)!r}: labels must be 0 to 2**31.")
+    y = y.astype(np.int64)
     if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(
             f"The MNIST files in {str(folder)!r} do not fit together: images {X.shape}, "

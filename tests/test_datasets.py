@@ -129,3 +129,56 @@ def test_load_mnist_errors(tmp_path):
 def test_generators_reject_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_read_idx_refuses_what_is_no_regular_file_without_blocking(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "labels-idx1-ubyte"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def read():
+        try:
+            datasets.read_idx(fifo)
+        except ValueError as error:
+            outcome.append(str(error))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)  # a state, not a time: a read that blocks never ends
+    assert outcome and "is not a regular file" in outcome[0]
+    with pytest.raises(ValueError, match="is not a regular file"):
+        datasets.read_idx(tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        datasets.read_idx(tmp_path / "missing")
+
+
+def test_read_idx_checks_dimensions_and_labels_by_name(tmp_path):
+    deep = tmp_path / "deep"
+    deep.write_bytes(bytes([0, 0, 0x08, 70]) + b"\0\0\0\1" * 70 + b"\0")
+    with pytest.raises(ValueError, match="deep.*declares 70 dimensions"):
+        datasets.read_idx(deep)
+    images = np.zeros((2, 28, 28), np.uint8)
+    for name, labels in [("nan", [np.nan, 1.0]), ("huge", [3e38, 1.0]), ("negative", [-1, 1])]:
+        folder = tmp_path / name
+        folder.mkdir()
+        _write_idx(folder / "train-images-idx3-ubyte", images)
+        _write_idx(folder / "train-labels-idx1-ubyte", np.array(labels, ">f4"), type_code=0x0D)
+        with pytest.raises(ValueError, match="labels must be"):
+            datasets.load_mnist(folder)
+
+
+def test_read_idx_peaks_at_the_data_it_declares(tmp_path):
+    import tracemalloc
+
+    big = np.arange(4_000_000, dtype=">i4")  # 16 MB, big-endian: swapped in place
+    _write_idx(tmp_path / "big.gz", big, type_code=0x0C, opener=gzip.open)
+    tracemalloc.start()
+    array = datasets.read_idx(tmp_path / "big.gz")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_array_equal(array, np.arange(4_000_000))
+    assert array.dtype == np.int32 and array.dtype.isnative
+    assert peak < 1.25 * big.nbytes

@@ -150,10 +150,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 "warm_start can only be used where `y` has the same classes as in the previous "
                 f"call to fit. Previously got {self.classes_}, `y` has {labels}"
             )
-        if len(np.setdiff1d(labels, self.classes_)):
+        new = np.setdiff1d(labels, self.classes_)
+        if len(new):  # scikit-learn's words, then the labels that are new
             raise ValueError(
                 f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
-                f"'y' has {labels}."
+                f"'y' has {labels}. New in y: {new}."
             )
         y_index = np.searchsorted(self.classes_, labels)[y_index]
         if len(self.classes_) <= 2:

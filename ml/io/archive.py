@@ -39,6 +39,7 @@ FORMAT = "ml-nn model"
 FORMAT_VERSION = 3
 _DESCRIPTION = "model.json"
 _MAX_DESCRIPTION_BYTES = 16 * 2**20
+_MAX_DIMENSIONS = 32  # what NumPy itself allows (64) halved: no array of ours has more than 4
 _ALLOWED_KINDS = "biufUmM"  # booleans, numbers, text, dates and durations; never objects
 
 
@@ -129,9 +130,9 @@ def read_archive(path) -> tuple[dict, dict[str, np.ndarray]]:
         with zipfile.ZipFile(path) as archive:
             entries = {info.filename: info for info in archive.infolist()}
             _check_entries(path, entries)
-            description = _read_description(path, archive, entries[_DESCRIPTION])
+            description = _read_entry(path, archive, entries[_DESCRIPTION], _read_description)
             arrays = {
-                name[len("arrays/") : -len(".npy")]: _read_array(path, archive, info)
+                name[len("arrays/") : -len(".npy")]: _read_entry(path, archive, info, _read_array)
                 for name, info in entries.items()
                 if name != _DESCRIPTION
             }
@@ -155,6 +156,20 @@ def _check_entries(path, entries):
             )
     if sum(info.file_size for info in entries.values()) > path.stat().st_size:
         raise InvalidModelFile(f"path {str(path)!r} declares more data than it holds.")
+
+
+def _read_entry(path, archive, info, read):
+    """``read(path, archive, info)``, with whatever a malformed entry provokes in the ZIP, JSON or
+    ``.npy`` layer (an encrypted entry, an integer of 5000 digits, a header NumPy chokes on)
+    turned into :class:`InvalidModelFile` naming the entry."""
+    try:
+        return read(path, archive, info)
+    except (InvalidModelFile, MemoryError):
+        raise
+    except Exception as error:
+        raise InvalidModelFile(
+            f"path {str(path)!r}: entry {info.filename!r} cannot be read: {error!r}"
+        ) from None
 
 
 def _read_description(path, archive, info) -> dict:
@@ -195,6 +210,13 @@ def _read_array(path, archive, info) -> np.ndarray:
             raise InvalidModelFile(
                 f"path {str(path)!r}: {name} is not a valid array: {error!r}"
             ) from None
+        if len(shape) > _MAX_DIMENSIONS or not all(
+            type(size) is int and size >= 0 for size in shape
+        ):
+            raise InvalidModelFile(
+                f"path {str(path)!r}: {name} declares shape {shape}: at most "
+                f"{_MAX_DIMENSIONS} sizes, each a whole number >= 0."
+            )
         if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
             raise InvalidModelFile(
                 f"path {str(path)!r}: {name} has dtype {dtype}; only numbers, booleans and text "

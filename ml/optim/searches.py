@@ -61,7 +61,7 @@ def random_search(
     verbose : bool
         Show a tqdm progress bar.
     """
-    max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
+    max_iter, step_size, rng = _check_search(shape, max_iter, step_size, random_state)
     W = rng.normal(0, step_size, size=shape)
 
     def propose(W):
@@ -84,7 +84,7 @@ def random_local_search(
     The lecture calls this "random descent": a local search in a random direction. Parameters as
     in :func:`random_search`; ``step_size`` is the standard deviation of each step.
     """
-    max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
+    max_iter, step_size, rng = _check_search(shape, max_iter, step_size, random_state)
     W = rng.normal(size=shape) * step_size
 
     def propose(W):
@@ -115,7 +115,7 @@ def gradient_descent(
         (a FloatingPointError and ValueError) if the loss becomes NaN or infinite: the step size
         is then too large.
     """
-    max_iter, step_size, rng = _check_search(max_iter, step_size, random_state)
+    max_iter, step_size, rng = _check_search(shape, max_iter, step_size, random_state)
     W = rng.normal(0, step_size, size=shape)
     best_W, best_loss, losses = W, np.inf, []
     with _interruptible("gradient descent"):
@@ -167,7 +167,12 @@ def _interruptible(desc):
         )
 
 
-def _check_search(max_iter, step_size, random_state):
+def _check_search(shape, max_iter, step_size, random_state):
+    if not isinstance(shape, tuple | list) or not all(
+        isinstance(size, int | np.integer) and not isinstance(size, bool) and size >= 1
+        for size in shape
+    ):
+        raise ValueError(f"shape must be a tuple of positive ints; got {shape!r}.")
     check_number("max_iter", max_iter, integer=True, low=0)
     check_number("step_size", step_size, low=0, low_inclusive=False)
     return max_iter, step_size, check_random_state(random_state)

@@ -503,3 +503,59 @@ def test_text_is_stored_exactly_nuls_included(tmp_path):
     assert list(loaded.classes_) == ["big\x00", "small"]
     assert list(loaded.feature_names_in_) == list(frame.columns)
     np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
+
+
+def _npy_declaring(shape: str, data_bytes: int) -> bytes:
+    """A ``.npy`` entry whose header declares ``shape`` (as text), with ``data_bytes`` of data."""
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"
+    text += " " * (-(len(text) + 11) % 64) + "\n"
+    return (
+        b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode() + b"\0" * data_bytes
+    )
+
+
+def _with_entry(tmp_path, name, data, encrypted=False):
+    """A valid model file with its entry ``name`` replaced by ``data``."""
+    path = _model_file(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    entries[name] = data
+    with zipfile.ZipFile(path, "w") as archive:
+        for entry, content in entries.items():
+            archive.writestr(entry, content)
+    if encrypted:  # set the entry's "encrypted" flag in both of its headers (zipfile cannot)
+        raw = bytearray(path.read_bytes())
+        key = name.encode()
+        for signature, flags, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+            at = raw.find(signature)
+            while at >= 0:
+                if raw[at + name_at : at + name_at + len(key)] == key:
+                    raw[at + flags] |= 0x1
+                at = raw.find(signature, at + 1)
+        path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("negative sizes", _npy_declaring("(-1, -4)", 16)),
+        ("65 dimensions", _npy_declaring("(" + "1, " * 65 + ")", 4)),
+        ("2**70 by 0", _npy_declaring(f"({2**70}, 0)", 0)),
+        ("a boolean size", _npy_declaring("(True, 3)", 12)),
+        ("a size that is text", _npy_declaring("('4', 1)", 16)),
+    ],
+)
+def test_malformed_array_headers_are_invalid_files_naming_the_entry(tmp_path, name, data):
+    path = _with_entry(tmp_path, "arrays/network_.0.b.npy", data)
+    with pytest.raises(InvalidModelFile, match="network_.0.b"):
+        ml.load(path)
+
+
+def test_malformed_json_and_zip_entries_are_invalid_files_naming_the_entry(tmp_path):
+    description = b'{"format": "ml-nn model", "format_version": ' + b"9" * 5000 + b"}"
+    with pytest.raises(InvalidModelFile, match="model.json"):
+        ml.load(_with_entry(tmp_path, "model.json", description))
+    path = _with_entry(tmp_path, "arrays/network_.0.b.npy", _npy(np.zeros(4, np.float32)), True)
+    with pytest.raises(InvalidModelFile, match="network_.0.b.npy"):
+        ml.load(path)

@@ -331,3 +331,31 @@ def test_a_network_too_large_for_memory_is_refused_before_allocating(make, name)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 200 * 2**20
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: ml.datasets.shift_images(np.zeros((3, 8, 8)), max_shift=9),
+            r"max_shift must be smaller than the images \(8 x 8\); got 9",
+        ),
+        (
+            lambda: ml.random_search(lambda W: 0.0, shape=(-1, 2), max_iter=2),
+            r"shape must be a tuple of positive ints; got \(-1, 2\)",
+        ),
+        (
+            lambda: ml.gradient_descent(lambda W: 0.0, lambda W: W, shape="3x3", max_iter=2),
+            "shape must be a tuple of positive ints",
+        ),
+        (
+            lambda: MLPClassifier((4,), max_iter=1).partial_fit(
+                np.zeros((4, 2)), [0, 1, 2, 7], classes=[0, 1, 2]
+            ),
+            r"New in y: \[7\]",
+        ),
+    ],
+)
+def test_messages_name_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
