@@ -63,7 +63,7 @@ def write_atomically(path, write) -> Path:
     The target is ``path``, or the file a symbolic link ``path`` points to (the link stays a
     link). A file written over keeps its permissions; a new one gets those any new file of the
     user gets (``0o666`` less the umask), not the temporary file's 0600. The temporary name is
-    short (``.ml-XXXXXXXX.tmp``), so any name the folder allows can be written."""
+    short (``.ml-`` and eight random characters), so any name the folder allows is written."""
     path = as_path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))

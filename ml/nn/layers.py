@@ -107,13 +107,15 @@ class Layer(abc.ABC):
 
     def _saved_for_backward(self, *names):
         """What the last training forward pass kept, by name (one value, or a tuple)."""
-        saved = getattr(self, "_saved", {})
-        if not all(name in saved for name in names):
+        try:  # asked in every backward: no look before the leap
+            if len(names) == 1:
+                return self._saved[names[0]]
+            return tuple(self._saved[name] for name in names)
+        except KeyError:
             raise RuntimeError(
                 f"{type(self).__name__}.backward needs a forward pass of the same batch with "
                 "training=True first (inference, training=False, keeps nothing for backward)."
-            )
-        return saved[names[0]] if len(names) == 1 else tuple(saved[name] for name in names)
+            ) from None
 
     def _grad_out(self, name: str):
         """Where ``grads[name]`` is to be written in place (its view of the flat buffer), or

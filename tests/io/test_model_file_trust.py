@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_file_helpers import replace_entry
 
 import ml
 from ml import ConvNetClassifier, InvalidModelFile, MLPClassifier, MLPRegressor, nn
@@ -176,16 +177,6 @@ def test_every_attack_is_an_invalid_model_file(tmp_path, name):
         ml.load(path)
 
 
-def _replace_entry(path, name, data):
-    with zipfile.ZipFile(path) as archive:
-        entries = {n: archive.read(n) for n in archive.namelist()}
-    entries[name] = data
-    with zipfile.ZipFile(path, "w") as archive:
-        for entry, content in entries.items():
-            archive.writestr(entry, content)
-    return path
-
-
 @pytest.mark.parametrize(
     "entry, data",
     [
@@ -198,7 +189,7 @@ def _replace_entry(path, name, data):
 )
 def test_garbled_headers_are_invalid_model_files(tmp_path, entry, data):
     with pytest.raises(InvalidModelFile):
-        ml.load(_replace_entry(_mlp(tmp_path), entry, data))
+        ml.load(replace_entry(_mlp(tmp_path), entry, data))
 
 
 # --- save refuses what load would refuse ---------------------------------------------------------

@@ -13,6 +13,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from model_file_helpers import replace_entry
 
 import ml
 from ml import (
@@ -516,13 +517,7 @@ def _npy_declaring(shape: str, data_bytes: int) -> bytes:
 
 def _with_entry(tmp_path, name, data, encrypted=False):
     """A valid model file with its entry ``name`` replaced by ``data``."""
-    path = _model_file(tmp_path)
-    with zipfile.ZipFile(path) as archive:
-        entries = {n: archive.read(n) for n in archive.namelist()}
-    entries[name] = data
-    with zipfile.ZipFile(path, "w") as archive:
-        for entry, content in entries.items():
-            archive.writestr(entry, content)
+    path = replace_entry(_model_file(tmp_path), name, data)
     if encrypted:  # set the entry's "encrypted" flag in both of its headers (zipfile cannot)
         raw = bytearray(path.read_bytes())
         key = name.encode()
