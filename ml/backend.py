@@ -101,7 +101,13 @@ def to_numpy(x) -> np.ndarray:
         return x.detach().cpu().numpy()
     if array_api_compat.is_cupy_array(x):
         return x.get()
-    return np.asarray(x)
+    try:
+        return np.asarray(x)
+    except (RuntimeError, TypeError, BufferError):  # another library's array on another device
+        if not hasattr(x, "to_device"):
+            raise
+        info = array_api_compat.array_namespace(x).__array_namespace_info__()
+        return np.asarray(x.to_device(info.default_device()))  # its host, the standard says
 
 
 def move(x, xp, device=None):
@@ -252,7 +258,7 @@ def random_uniform(rng, shape, like):
     if array_api_compat.is_cupy_array(like):
         with like.device:
             return _library("cupy").random.default_rng(_seed(rng)).random(shape, like.dtype)
-    return xp.asarray(rng.random(shape), dtype=like.dtype)
+    return xp.asarray(rng.random(shape), dtype=like.dtype, device=device(like))
 
 
 def permutation(rng, n: int, like):

@@ -7,6 +7,7 @@ trains one model on one dataset with the hyper-parameters you give.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
 import time
@@ -103,6 +104,17 @@ def _port(text: str) -> int:
     return port
 
 
+def _finite(text: str) -> float:
+    """A finite real number (``inf`` and ``nan`` refused by the option's own name)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number; got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ml",
@@ -172,8 +184,8 @@ def _add_train_arguments(train):
         "random_search (default sgd); mlp: adam, sgd, lbfgs (default adam)",
     )
     train.add_argument("--max-iter", type=int, default=200, help="epochs (default: 200)")
-    train.add_argument("--learning-rate", type=float, help="step size (default: the model's)")
-    train.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default: 1e-4)")
+    train.add_argument("--learning-rate", type=_finite, help="step size (default: the model's)")
+    train.add_argument("--alpha", type=_finite, default=1e-4, help="L2 penalty (default: 1e-4)")
     train.add_argument(
         "--hidden-layer-sizes",
         default=None,
@@ -185,7 +197,7 @@ def _add_train_arguments(train):
         default=None,
         help="mlp: relu, tanh, logistic, softplus, leaky_relu or identity (default: relu)",
     )
-    train.add_argument("--dropout", type=float, default=None, help="mlp (default: 0)")
+    train.add_argument("--dropout", type=_finite, default=None, help="mlp (default: 0)")
     train.add_argument(
         "--batch-norm", action="store_true", default=None, help="mlp: batch normalisation"
     )

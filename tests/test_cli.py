@@ -185,6 +185,16 @@ def test_a_run_that_succeeds_still_shows_its_warnings(tmp_path, capsys, monkeypa
     assert "0 iterations" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("option", ["--learning-rate", "--alpha", "--dropout"])
+@pytest.mark.parametrize("value", ["inf", "nan", "lots"])
+def test_a_number_option_refuses_what_is_no_finite_number_by_name(capsys, option, value):
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "--data", "xor", option, value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be a" in err and "Warning" not in err
+
+
 def test_a_port_out_of_range_is_refused_by_name(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["playground", "--port", "70000", "--no-browser"])

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from ml import nn
 from ml._validation import check_number, check_option
 from ml.backend import array_namespace, numpy_dtype
-from ml.estimators._data import check_X
+from ml.estimators._data import as_array, check_X
 
 CONV_PARAMETERS = """
     conv_layers : sequence of (out_channels, kernel_size) or (out_channels, kernel_size, stride)
@@ -79,7 +79,7 @@ class ConvNetMixin:
         """Images (n_samples, channels, height, width) from rows or images."""
         if sp.issparse(X):
             return check_X(self, X, reset=reset)  # raises the sparse error
-        X_array = X if hasattr(X, "shape") else np.asarray(X)
+        X_array = as_array(X)
         if X_array.ndim in (3, 4):
             shape = X_array.shape[1:] if X_array.ndim == 4 else (1, *X_array.shape[1:])
             rows = _reshape(X_array, (X_array.shape[0], math.prod(shape)))

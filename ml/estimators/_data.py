@@ -8,7 +8,7 @@ import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from ml.backend import (
@@ -35,11 +35,34 @@ def float_dtype(dtype, X) -> np.dtype:
     float64 for everything else (scikit-learn's rule: weights follow the input)."""
     if dtype is not None:
         return np.dtype(dtype)
+    return np.dtype(np.float32 if _all_float32(X) else np.float64)
+
+
+def _all_float32(X) -> bool:
+    """Whether X's values are all float32: an array's dtype, or every column's of a DataFrame
+    (pandas' ``float32`` and ``Float32``, polars' ``Float32``), as scikit-learn reads them."""
+    dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column
+    if dtypes is None:
+        try:
+            return numpy_dtype(X.dtype) == np.float32
+        except (AttributeError, TypeError):
+            return False
+    names = [str(d).lower() for d in dtypes]
+    return len(names) > 0 and all(name == "float32" for name in names)
+
+
+def as_array(X, name: str = "X"):
+    """``X`` itself when it has a shape, else ``np.asarray(X)``; a ragged nested list is a
+    ValueError naming ``name``."""
+    if hasattr(X, "shape"):
+        return X
     try:
-        float32 = numpy_dtype(X.dtype) == np.float32
-    except (AttributeError, TypeError):
-        float32 = False
-    return np.dtype(np.float32 if float32 else np.float64)
+        return np.asarray(X)
+    except ValueError as error:
+        raise ValueError(
+            f"{name} could not be read as an array: its rows have different lengths or shapes "
+            f"({error})"
+        ) from error
 
 
 def host(values):
@@ -64,10 +87,7 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
         raise TypeError(
             f"X is a sparse matrix; {type(estimator).__name__} needs dense data: pass X.toarray()."
         )
-    try:
-        shape = tuple(X.shape) if hasattr(X, "shape") else np.asarray(X).shape
-    except ValueError as error:
-        raise ValueError(f"X could not be read as an array: {error}") from error
+    shape = tuple(as_array(X).shape)
     if len(shape) != 2:
         raise ValueError(
             f"X must be a 2-D array of shape (n_samples, n_features); got a {len(shape)}-D array "
@@ -75,8 +95,9 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
             "X.reshape(1, -1) for a single sample."
         )
     validated = not _known_float_rows(estimator, X, reset)
-    if validated:  # scikit-learn's checks, its finiteness check among them
-        try:
+    given = X
+    try:
+        if validated:  # scikit-learn's checks, its finiteness check among them
             X = validate_data(
                 estimator,
                 X,
@@ -84,15 +105,15 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
                 dtype="numeric",
                 accept_sparse="csr" if accept_sparse else False,
             )
-        except (ValueError, TypeError) as error:
-            raise _naming("X", error) from error
-    xp = np if sp.issparse(X) or isinstance(X, np.ndarray) else array_namespace(X)
-    converted = np.dtype(numpy_dtype(X.dtype)) != np.dtype(dtype)
-    if xp is np:
-        with np.errstate(over="ignore"):  # a value too large for dtype is refused just below
-            X = X.astype(dtype, copy=False)
-    else:  # an array of another library, under scikit-learn's array_api_dispatch
-        X = xp.astype(X, getattr(xp, np.dtype(dtype).name), copy=False)
+        xp = np if sp.issparse(X) or isinstance(X, np.ndarray) else array_namespace(X)
+        converted = np.dtype(numpy_dtype(X.dtype)) != np.dtype(dtype)
+        if xp is np:
+            with np.errstate(over="ignore"):  # a value too large for dtype is refused below
+                X = X.astype(dtype, copy=False)
+        else:  # an array of another library, under scikit-learn's array_api_dispatch
+            X = xp.astype(X, getattr(xp, np.dtype(dtype).name), copy=False)
+    except (ValueError, TypeError) as error:  # a column of text or categories, among others
+        raise _naming("X", _column_error(given) or error) from error
     if validated and not converted:
         return X
     values = X.data if sp.issparse(X) else X
@@ -101,6 +122,24 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
             raise ValueError("X contains NaN (missing values such as None count as NaN).")
         raise ValueError(f"X contains infinity or a value too large for {np.dtype(dtype).name}.")
     return X
+
+
+def _column_error(X) -> Exception | None:
+    """For a DataFrame that could not be read as numbers, the error naming its first column
+    that is not numeric (a categorical or text column), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "dtypes"):
+        return None
+    for column, column_dtype in zip(columns, X.dtypes, strict=False):
+        try:
+            np.asarray(X[column], dtype=np.float64)
+        except (ValueError, TypeError) as error:
+            return type(error)(
+                f"X's column {column!r} (dtype {column_dtype}) is not numeric ({error}); encode "
+                "it first, for instance with sklearn.preprocessing.OneHotEncoder or "
+                "OrdinalEncoder in a ColumnTransformer."
+            )
+    return None
 
 
 def _known_float_rows(estimator, X, reset: bool) -> bool:
@@ -144,11 +183,51 @@ def check_classification_y(
             f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
         )
     classes, y_index = np.unique(y, return_inverse=True)
+    classes = _as_text(classes)
     if len(classes) < 2 and not allow_one_class:
         raise ValueError(
             f"y holds one class only ({classes[0]!r}); a classifier needs at least 2 classes."
         )
     return classes, y_index
+
+
+def _as_text(labels: np.ndarray) -> np.ndarray:
+    """Object labels that are all strings as a NumPy string array (``<U``, as scikit-learn's
+    ``classes_``), unless one ends in NUL, which ``<U`` cannot hold: those stay exact."""
+    if labels.dtype == object and all(type(v) is str and not v.endswith("\0") for v in labels):
+        return labels.astype(str)
+    return labels
+
+
+def check_partial_fit_classes(estimator, classes):
+    """The ``classes`` of a ``partial_fit`` call as a sorted array: required on the first call
+    (None returned on later calls without it), the same as before on later calls."""
+    if classes is None:
+        if not hasattr(estimator, "classes_"):
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return None
+    try:
+        classes = _as_text(np.asarray(unique_labels(classes)))
+    except (ValueError, TypeError) as error:
+        raise _naming("classes", error) from error
+    if hasattr(estimator, "classes_") and not np.array_equal(estimator.classes_, classes):
+        raise ValueError(
+            f"classes={classes!r} is not the same as on last call to partial_fit, "
+            f"was: {estimator.classes_!r}."
+        )
+    return classes
+
+
+def index_of_labels(classes: np.ndarray, labels: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+    """Each sample's index in ``classes``, from ``labels`` (y's distinct labels) and its index
+    in them; a label that is not in ``classes`` is an error naming it (scikit-learn's words)."""
+    new = np.setdiff1d(labels, classes)
+    if len(new):
+        raise ValueError(
+            f"`y` has classes not in `self.classes_`. `self.classes_` has {classes}. "
+            f"'y' has {labels}. New in y: {new}."
+        )
+    return np.searchsorted(classes, labels)[y_index]
 
 
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
@@ -194,7 +273,11 @@ def check_regression_y(y, n_samples: int, dtype) -> np.ndarray:
         raise ValueError(
             f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
         )
-    return y.reshape(n_samples, -1).astype(dtype)
+    with np.errstate(over="ignore"):  # a value too large for dtype is refused just below
+        y = y.reshape(n_samples, -1).astype(dtype)
+    if not np.isfinite(y).all():
+        raise ValueError(f"y contains infinity or a value too large for {np.dtype(dtype).name}.")
+    return y
 
 
 def validation_split(arrays, fraction: float, rng, stratify=None):

@@ -12,9 +12,21 @@ from __future__ import annotations
 
 import functools
 
+import array_api_compat
+import numpy as np
 import scipy.sparse as sp
+import sklearn
 
-from ml.backend import array_namespace, device, is_numpy, move, resolve_device, to_numpy
+from ml.backend import (
+    array_namespace,
+    device,
+    is_numpy,
+    move,
+    numpy_dtype,
+    resolve_device,
+    to_numpy,
+)
+from ml.estimators._data import float_dtype
 
 
 def placement(estimator, X):
@@ -33,12 +45,59 @@ def to_place(X, place):
     return move(X, xp, where)
 
 
-def homeward(X):
-    """A function that moves a result to the namespace and device of the validated ``X``."""
+def homeward(X, dtype=None):
+    """A function that moves a result to the namespace and device of the validated ``X``, and
+    casts a float result to ``dtype`` when given: scikit-learn's results follow the input's
+    precision (see :func:`result_dtype`)."""
     xp = None if sp.issparse(X) else array_namespace(X)
-    if xp is None or is_numpy(xp):
-        return to_numpy
-    return functools.partial(move, xp=xp, device=device(X))
+    go = to_numpy
+    if xp is not None and not is_numpy(xp):
+        go = functools.partial(move, xp=xp, device=device(X))
+    if dtype is None:
+        return go
+
+    def back(result):
+        result = go(result)
+        if np.dtype(numpy_dtype(result.dtype)).kind == "f" and numpy_dtype(result.dtype) != dtype:
+            rxp = array_namespace(result)
+            return rxp.astype(result, getattr(rxp, np.dtype(dtype).name))
+        return result
+
+    return back
+
+
+def check_same_place(estimator, X, fitted, method: str) -> None:
+    """Under scikit-learn's ``array_api_dispatch``, for a model that computes where its data
+    lives (``device=None``), X must come from the namespace and device of ``fitted`` (an array
+    of the fit), as scikit-learn requires; NumPy, lists, DataFrames and sparse matrices are one
+    family. Its message is scikit-learn's, so scikit-learn's checks know it."""
+    if not sklearn.get_config()["array_api_dispatch"] or estimator.device is not None:
+        return
+    X_place, fit_place = _place_of(X), _place_of(fitted)
+    if X_place == fit_place:
+        return
+    names = [getattr(xp, "__name__", "numpy") for xp, _ in (fit_place, X_place)]
+    raise ValueError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the same namespace "
+        "and the same device as those passed to fit(). The model was fitted on "
+        f"{names[0]} arrays (device {fit_place[1]}) and {method} was given {names[1]} "
+        f"(device {X_place[1]}): move X there, or refit on X's kind of array."
+    )
+
+
+def _place_of(values) -> tuple:
+    """``(namespace, device)`` of an array, ``(None, None)`` for NumPy and what becomes it."""
+    if sp.issparse(values) or not array_api_compat.is_array_api_obj(values):
+        return None, None
+    xp = array_namespace(values)
+    return (None, None) if is_numpy(xp) else (xp, device(values))
+
+
+def result_dtype(X, model_dtype) -> np.dtype:
+    """The dtype of a prediction for the raw ``X``, as scikit-learn's: a float32 X stays
+    float32 and anything else becomes float64, then combined with the weights' dtype (a float32
+    model answers float64 input in float64, a float64 model float32 input in float64)."""
+    return np.result_type(float_dtype(None, X), numpy_dtype(model_dtype))
 
 
 def labels_of(classes, index):

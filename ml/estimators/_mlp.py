@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from ml import nn
@@ -30,7 +31,13 @@ from ml.backend import (
 )
 from ml.estimators._base import all_or_nothing
 from ml.estimators._data import check_sample_weight, check_X, float_dtype, validation_split
-from ml.estimators._device import homeward, placement, to_place
+from ml.estimators._device import (
+    check_same_place,
+    homeward,
+    placement,
+    result_dtype,
+    to_place,
+)
 from ml.estimators._params import check_params
 from ml.estimators._saving import check_network_state
 from ml.functional import l2_penalty, l2_penalty_gradient
@@ -155,12 +162,14 @@ class BaseMLP(SaveMixin, BaseEstimator):
         for name in ("activation", "dropout"):
             value = getattr(self, name)
             if isinstance(value, list | tuple) and len(value) != len(sizes):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"{name} must be one value or one per hidden layer ({len(sizes)}); "
                     f"got {len(value)} values."
                 )
         if self.solver == "lbfgs" and any(_per_layer(self.dropout, len(sizes))):
-            raise ValueError("dropout needs solver='adam' or 'sgd': L-BFGS needs a fixed loss.")
+            raise InvalidParameterError(
+                "dropout needs solver='adam' or 'sgd': L-BFGS needs a fixed loss."
+            )
         return sizes
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
@@ -374,12 +383,15 @@ class BaseMLP(SaveMixin, BaseEstimator):
             [self.network_.predict(take_rows(X, slice(i, i + _PREDICT_ROWS))) for i in blocks]
         )
 
-    def _forward(self, X):
+    def _forward(self, X, method: str):
         """The network's output for ``X``, computed where the estimator computes, and the
-        function that moves a result back to where ``X`` came from."""
+        function that moves a result back to where ``X`` came from (for ``method``)."""
         check_is_fitted(self)
+        fitted = self.network_.parameters()[0]
+        check_same_place(self, X, fitted, method)
+        dtype = result_dtype(X, fitted.dtype)
         X = self._check_input(X, reset=False)
-        back, place = homeward(X), placement(self, X)
+        back, place = homeward(X, dtype), placement(self, X)
         self.network_.to(*place)  # where it is already, as after fit: nothing changes
         output = self._network_output(to_place(X, place))
         xp = array_namespace(output)
@@ -393,6 +405,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True  # X of any array library, computed where it lives
         return tags
 
     # --- saving and loading: what the attributes derive from --------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ml._validation import check_boolean, check_number, check_option
 from ml.functional import ACTIVATIONS
@@ -19,12 +20,15 @@ from ml.optim import SCHEDULES
 ACTIVATION_NAMES = (*ACTIVATIONS, "logistic", "linear")
 
 
-def number(*, words=(), **bounds):
-    """A real number (an int with ``integer=True``) within ``bounds``, or one of ``words``."""
+def number(*, words=(), finite=True, **bounds):
+    """A real number (an int with ``integer=True``) within ``bounds``, finite unless
+    ``finite=False``, or one of ``words``."""
 
     def rule(name, value):
         if not any(type(value) is type(word) and value == word for word in words):
             check_number(name, value, **bounds)
+            if finite and not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number; got {value!r}.")
 
     return rule
 
@@ -116,7 +120,7 @@ RULES = {
     "max_iter": number(integer=True, low=1),
     "shuffle": check_boolean,
     "random_state": random_state,
-    "tol": number(low=0),
+    "tol": number(low=0, finite=False),  # inf: stop after n_iter_no_change epochs
     "verbose": verbose,
     "warm_start": check_boolean,
     "momentum": number(low=0, high=1),
@@ -139,7 +143,11 @@ RULES = {
 
 
 def check_params(estimator) -> None:
-    """Check every constructor parameter of ``estimator`` against its rule."""
+    """Check every constructor parameter of ``estimator`` against its rule; a parameter that
+    breaks it raises scikit-learn's ``InvalidParameterError`` (a ValueError and a TypeError)."""
     rules = {**RULES, **getattr(estimator, "_parameter_rules", {})}
     for name, value in estimator.get_params(deep=False).items():
-        rules[name](name, value)
+        try:
+            rules[name](name, value)
+        except (ValueError, TypeError) as error:
+            raise InvalidParameterError(str(error)) from error

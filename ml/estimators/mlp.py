@@ -11,10 +11,16 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.multiclass import type_of_target
 
 from ml.backend import array_namespace, device
-from ml.estimators._data import check_classification_y, check_regression_y, host
+from ml.estimators._data import (
+    check_classification_y,
+    check_partial_fit_classes,
+    check_regression_y,
+    host,
+    index_of_labels,
+)
 from ml.estimators._device import labels_of
 from ml.estimators._docs import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ml.estimators._mlp import BaseMLP
@@ -116,21 +122,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight)
 
     @available_if(_stochastic_solver)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
         ``classes`` (all the labels that will ever appear) is required on the first call; on a
-        later call it must be the same.
+        later call it must be the same. The arguments come in scikit-learn's order.
         """
-        if classes is not None:
-            classes = unique_labels(classes)
-            if hasattr(self, "classes_") and not np.array_equal(self.classes_, classes):
-                raise ValueError(
-                    f"classes={classes!r} is not the same as on last call to partial_fit, "
-                    f"was: {self.classes_!r}."
-                )
-        elif not hasattr(self, "classes_"):
-            raise ValueError("classes must be passed on the first call to partial_fit.")
+        classes = check_partial_fit_classes(self, classes)
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _encode_targets(self, y, n_samples, dtype, *, first, incremental, classes=None):
@@ -150,13 +148,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 "warm_start can only be used where `y` has the same classes as in the previous "
                 f"call to fit. Previously got {self.classes_}, `y` has {labels}"
             )
-        new = np.setdiff1d(labels, self.classes_)
-        if len(new):  # scikit-learn's words, then the labels that are new
-            raise ValueError(
-                f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
-                f"'y' has {labels}. New in y: {new}."
-            )
-        y_index = np.searchsorted(self.classes_, labels)[y_index]
+        y_index = index_of_labels(self.classes_, labels, y_index)
         if len(self.classes_) <= 2:
             return y_index[:, None].astype(dtype), y_index
         return np.eye(len(self.classes_), dtype=dtype)[y_index], y_index
@@ -248,18 +240,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X):
         """The most probable class of each row of ``X``."""
-        output, back = self._forward(X)
+        output, back = self._forward(X, "predict")
         return back(self._predict_from(output))
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
-        output, back = self._forward(X)
+        output, back = self._forward(X, "predict_proba")
         return back(self._probabilities(output))
 
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed stably from the network's output:
         ``log_softmax(f)``, or ``log sigmoid(f) = -softplus(-f)`` for sigmoid outputs."""
-        output, back = self._forward(X)
+        output, back = self._forward(X, "predict_log_proba")
         xp = array_namespace(output)
         if self.out_activation_ == "softmax":
             return back(log_softmax(output))
@@ -393,7 +385,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
-        output, back = self._forward(X)
+        output, back = self._forward(X, "predict")
         predictions = self._predictions(output)
         xp = array_namespace(predictions)
         return back(xp.reshape(predictions, (-1,)) if self.n_outputs_ == 1 else predictions)

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ml import optim
@@ -14,8 +15,22 @@ from ml._errors import DivergenceError
 from ml._validation import check_float_array, check_number
 from ml.backend import array_namespace, check_random_state, device, move, numpy_dtype, to_numpy
 from ml.estimators._base import all_or_nothing
-from ml.estimators._data import check_classification_y, check_X, float_dtype
-from ml.estimators._device import homeward, labels_of, placement, to_place
+from ml.estimators._data import (
+    check_classification_y,
+    check_partial_fit_classes,
+    check_sample_weight,
+    check_X,
+    float_dtype,
+    index_of_labels,
+)
+from ml.estimators._device import (
+    check_same_place,
+    homeward,
+    labels_of,
+    placement,
+    result_dtype,
+    to_place,
+)
 from ml.estimators._params import check_params, number, option
 from ml.functional import cross_entropy, cross_entropy_gradient, log_softmax, one_hot, softmax
 from ml.io.estimator import SaveMixin
@@ -107,28 +122,55 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.device = device
 
-    def fit(self, X, y):
-        """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``; a fit
-        refused on any of its inputs changes nothing."""
+    def fit(self, X, y, sample_weight=None):
+        """Fit the weights to ``X`` of shape (n_samples, n_features) and labels ``y``, each
+        sample's loss weighted by ``sample_weight``; a fit refused on any of its inputs changes
+        nothing."""
         with all_or_nothing(self):
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y):
+    @available_if(lambda self: _sgd_solver(self))
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of "sgd" over ``(X, y)``, continuing from the current weights.
+
+        ``classes`` (all the labels that will ever appear) is required on the first call; on a
+        later call it must be the same. The arguments come in scikit-learn's MLP order.
+        """
+        with all_or_nothing(self):
+            classes = check_partial_fit_classes(self, classes)
+            return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight, *, classes=None, incremental=False):
         self._check_params()
-        X = check_X(self, X, reset=True, dtype=float_dtype(self.dtype, X))
-        self.classes_, y_index = check_classification_y(self, y, X.shape[0])
+        first = not incremental or not hasattr(self, "coef_")
+        dtype = float_dtype(self.dtype, X) if first else numpy_dtype(self.coef_.dtype)
+        X = check_X(self, X, reset=first, dtype=dtype)
+        labels, y_index = check_classification_y(self, y, X.shape[0], allow_one_class=incremental)
+        if incremental:
+            y_index = index_of_labels(classes if first else self.classes_, labels, y_index)
+            labels = classes if first else self.classes_
+        weight = check_sample_weight(sample_weight, X.shape[0], dtype)
         place = placement(self, X)
         X = to_place(X, place)
         xp = array_namespace(X)
-        Y = move(one_hot(y_index, len(self.classes_), dtype=numpy_dtype(X.dtype)), *place)
+        Y = move(one_hot(y_index, len(labels), dtype=dtype), *place)
+        weight = None if (weight == 1).all() else move(weight, *place)  # None: all alike
         ones = xp.ones((X.shape[0], 1), dtype=X.dtype, device=device(X))
         X_b = xp.concat([ones, X], axis=1)  # the lecture's bias column
-        shape = (X_b.shape[1], len(self.classes_))
-        rng = check_random_state(self.random_state)
+        if first:
+            self.loss_curve_ = []
+        if first or not hasattr(self, "_rng"):  # a model read from a file starts a new stream
+            self._rng = check_random_state(self.random_state)
+        self.classes_ = labels
         if self.solver == "sgd":
-            W = self._fit_sgd(X_b, Y, shape, rng)
+            if first:
+                W = self._rng.normal(0, self.learning_rate, size=(X_b.shape[1], len(labels)))
+                W = move(W.astype(dtype), *place)
+            else:
+                W = move(xp.concat([self.intercept_[None, :], self.coef_.T], axis=0), *place)
+            W = self._fit_sgd(W, X_b, Y, weight, epochs=1 if incremental else self.max_iter)
         else:
-            W = move(self._fit_search(X_b, Y, shape, rng), *place)
+            W = move(self._fit_search(X_b, Y, weight), *place)
         self.intercept_, self.coef_ = W[0, :], W[1:, :].T
         return self
 
@@ -147,25 +189,28 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(self.loss_curve_, list):
             raise ValueError("loss_curve_ must be a list of numbers.")
 
-    def _loss(self, W, X_b, Y):
-        """The penalised loss, a 0-d array where ``X_b`` lives."""
-        penalty = 0.5 * self.alpha * array_namespace(W).sum(W[1:, :] ** 2) / X_b.shape[0]
-        return cross_entropy(X_b @ W, Y) + penalty
+    def _loss(self, W, X_b, Y, weight=None):
+        """The penalised loss, a 0-d array where ``X_b`` lives; with sample weights ``w`` the
+        mean is ``sum_i w_i L_i / sum_i w_i`` and ``n`` in the penalty is ``sum_i w_i``."""
+        xp = array_namespace(W)
+        n = X_b.shape[0] if weight is None else xp.sum(weight)
+        penalty = 0.5 * self.alpha * xp.sum(W[1:, :] ** 2) / n
+        return cross_entropy(X_b @ W, Y, sample_weight=weight) + penalty
 
-    def _gradient(self, W, X_b, Y):
-        dW = X_b.T @ cross_entropy_gradient(X_b @ W, Y)
-        dW[1:, :] += self.alpha * W[1:, :] / X_b.shape[0]
+    def _gradient(self, W, X_b, Y, weight=None):
+        n = X_b.shape[0] if weight is None else array_namespace(W).sum(weight)
+        dW = X_b.T @ cross_entropy_gradient(X_b @ W, Y, sample_weight=weight)
+        dW[1:, :] += self.alpha * W[1:, :] / n
         return dW
 
-    def _fit_sgd(self, X_b, Y, shape, rng):
-        W = move(
-            rng.normal(0, self.learning_rate, size=shape).astype(numpy_dtype(X_b.dtype)),
-            array_namespace(X_b),
-            device(X_b),
-        )
+    def _fit_sgd(self, W, X_b, Y, weight, *, epochs):
+        """``epochs`` of minibatch SGD from ``W``, the loss curve continued; returns ``W``."""
 
-        def loss_and_gradients(X_batch, Y_batch, _):
-            return self._loss(W, X_batch, Y_batch), [self._gradient(W, X_batch, Y_batch)]
+        def loss_and_gradients(X_batch, Y_batch, w_batch):
+            return (
+                self._loss(W, X_batch, Y_batch, w_batch),
+                [self._gradient(W, X_batch, Y_batch, w_batch)],
+            )
 
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X_b.shape[0])
         try:
@@ -175,52 +220,61 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
                 optim.SGD(self.learning_rate),
                 X_b,
                 Y,
-                max_iter=self.max_iter,
+                sample_weight=weight,
+                max_iter=epochs,
                 batch_size=batch_size,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
-                random_state=rng,
+                random_state=self._rng,
                 verbose=self.verbose,
                 desc="SoftmaxClassifier",
             )
         except DivergenceError:
             self.intercept_, self.coef_ = W[0, :], W[1:, :].T  # the last finite weights
             raise
-        self.loss_curve_, self.n_iter_ = history.loss, history.n_iter
-        if history.stop == "max_iter" and self.max_iter > 0:
+        self.loss_curve_ = [*self.loss_curve_, *history.loss]
+        self.n_iter_ = history.n_iter  # this call's epochs, as scikit-learn's partial_fit
+        if history.stop == "max_iter" and epochs > 1:
             _warn_not_converged(self.max_iter)
         return W
 
-    def _fit_search(self, X_b, Y, shape, rng):
-        xp, place = array_namespace(X_b), device(X_b)
+    def _fit_search(self, X_b, Y, weight):
+        xp, place, dtype = array_namespace(X_b), device(X_b), numpy_dtype(X_b.dtype)
+        shape = (X_b.shape[1], Y.shape[1])
 
         def loss(W):  # the searches keep W on the host (the lecture's NumPy code)
-            return float(self._loss(move(W.astype(numpy_dtype(X_b.dtype)), xp, place), X_b, Y))
+            return float(self._loss(move(W.astype(dtype), xp, place), X_b, Y, weight))
 
         def gradient(W):
-            return to_numpy(
-                self._gradient(move(W.astype(numpy_dtype(X_b.dtype)), xp, place), X_b, Y)
-            )
+            return to_numpy(self._gradient(move(W.astype(dtype), xp, place), X_b, Y, weight))
 
         options = dict(
             max_iter=self.max_iter,
             step_size=self.learning_rate,
-            random_state=rng,
+            random_state=self._rng,
             verbose=self.verbose,
         )
-        if self.solver == "gradient_descent":
-            result = optim.gradient_descent(loss, gradient, shape, **options)
-        else:
-            result = getattr(optim, self.solver)(loss, shape, **options)
+        try:
+            if self.solver == "gradient_descent":
+                result = optim.gradient_descent(loss, gradient, shape, **options)
+            else:
+                result = getattr(optim, self.solver)(loss, shape, **options)
+        except DivergenceError as error:  # the search's step_size is our learning_rate
+            raise DivergenceError(
+                f"{error} SoftmaxClassifier's learning_rate={self.learning_rate!r} is that "
+                "step size."
+            ) from error
         self.loss_curve_, self.n_iter_ = list(result.losses), len(result.losses)
         return result.W.astype(numpy_dtype(X_b.dtype))
 
-    def _logits(self, X):
+    def _logits(self, X, method: str):
         """The logits where the model computes, and the function that moves a result back to
         where ``X`` came from."""
         check_is_fitted(self)
+        check_same_place(self, X, self.coef_, method)
+        dtype = result_dtype(X, self.coef_.dtype)
         X = check_X(self, X, reset=False, dtype=numpy_dtype(self.coef_.dtype))
-        back, place = homeward(X), placement(self, X)
+        back, place = homeward(X, dtype), placement(self, X)
         self.coef_, self.intercept_ = move(self.coef_, *place), move(self.intercept_, *place)
         logits = to_place(X, place) @ self.coef_.T + self.intercept_
         xp = array_namespace(logits)
@@ -234,23 +288,37 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         For two classes, scikit-learn's convention: the difference ``f_1 - f_0`` of shape
         (n_samples,), positive where ``classes_[1]`` is predicted.
         """
-        logits, back = self._logits(X)
+        logits, back = self._logits(X, "decision_function")
         return back(logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits)
 
     def predict_proba(self, X):
         """Class probabilities ``softmax(X W + b)``, of shape (n_samples, n_classes)."""
-        logits, back = self._logits(X)
+        logits, back = self._logits(X, "predict_proba")
         return back(softmax(logits))
 
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed stably as ``log_softmax(X W + b)``."""
-        logits, back = self._logits(X)
+        logits, back = self._logits(X, "predict_log_proba")
         return back(log_softmax(logits))
 
     def predict(self, X):
         """The most probable class of each row of ``X``."""
-        logits, back = self._logits(X)
+        logits, back = self._logits(X, "predict")
         return back(labels_of(self.classes_, array_namespace(logits).argmax(logits, axis=1)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True  # X of any array library, computed where it lives
+        return tags
+
+
+def _sgd_solver(estimator) -> bool:
+    """``partial_fit`` exists for the minibatch solver only, as in scikit-learn's MLPs."""
+    if estimator.solver != "sgd":
+        raise AttributeError(
+            f"partial_fit is only available for solver 'sgd', not {estimator.solver!r}."
+        )
+    return True
 
 
 def _warn_not_converged(max_iter):
@@ -258,5 +326,5 @@ def _warn_not_converged(max_iter):
         f"Stochastic gradient descent reached max_iter={max_iter} before the loss converged; "
         "raise max_iter or the learning rate.",
         ConvergenceWarning,
-        stacklevel=4,  # the user's call of fit
+        stacklevel=5,  # the user's call of fit
     )

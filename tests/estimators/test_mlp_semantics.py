@@ -27,14 +27,33 @@ X, Y = X[:300] / 16, Y[:300]
         (X.astype(np.float32), np.float64, np.float64),
     ],
 )
-def test_weights_and_predictions_follow_the_input_dtype(Estimator, data, dtype, expected):
+def test_weights_follow_the_input_dtype_and_predictions_scikit_learns_rule(
+    Estimator, data, dtype, expected
+):
     model = Estimator(dtype=dtype, max_iter=3, random_state=0).fit(data, Y)
     weights = [model.coef_] if Estimator is SoftmaxClassifier else model.coefs_
     assert all(w.dtype == expected for w in weights)
-    if Estimator is MLPRegressor:
-        assert model.predict(data).dtype == expected
-    else:
-        assert model.predict_proba(data).dtype == expected
+    predict = model.predict if Estimator is MLPRegressor else model.predict_proba
+    # scikit-learn's: float32 input stays float32, any other becomes float64, then combined
+    # with the weights' dtype (a float32 model answers float64 input in float64)
+    for given in (np.float32, np.float64, np.int64):
+        answer = np.result_type(np.float32 if given is np.float32 else np.float64, expected)
+        assert predict((data * 4).astype(given)).dtype == answer, given
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor, SoftmaxClassifier])
+def test_a_float32_data_frame_trains_in_float32_as_scikit_learn(Estimator):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X.astype(np.float32))
+    model = Estimator(max_iter=3, random_state=0).fit(frame, Y)
+    sklearn_model = SklearnMLPClassifier(max_iter=3).fit(frame, Y)
+    weights = [model.coef_] if Estimator is SoftmaxClassifier else model.coefs_
+    assert weights[0].dtype == sklearn_model.coefs_[0].dtype == np.float32
+    mixed = frame.astype({0: np.float64})  # one float64 column: float64, as scikit-learn
+    model = Estimator(max_iter=3, random_state=0).fit(mixed, Y)
+    weights = [model.coef_] if Estimator is SoftmaxClassifier else model.coefs_
+    assert weights[0].dtype == SklearnMLPClassifier(max_iter=3).fit(mixed, Y).coefs_[0].dtype
+    assert weights[0].dtype == np.float64
 
 
 def test_sparse_X_is_made_dense_one_batch_at_a_time(monkeypatch):

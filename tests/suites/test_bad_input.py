@@ -60,6 +60,8 @@ PARAM_CASES = {
     "zero learning_rate": ({"learning_rate": 0.0}, ValueError, "learning_rate must be"),
     "nan learning_rate": ({"learning_rate": float("nan")}, ValueError, "learning_rate"),
     "negative alpha": ({"alpha": -1.0}, ValueError, "alpha must be a number >= 0"),
+    "infinite alpha": ({"alpha": np.inf}, ValueError, "alpha must be a finite number"),
+    "infinite learning_rate": ({"learning_rate": np.inf}, ValueError, "learning_rate must be a fi"),
     "unknown solver": ({"solver": "adam"}, ValueError, "solver must be one of"),
     "zero batch_size": ({"batch_size": 0}, ValueError, "batch_size must be an int >= 1"),
     "text batch_size": ({"batch_size": "big"}, TypeError, "batch_size"),
@@ -75,6 +77,25 @@ def test_fit_rejects_bad_hyper_parameters(case):
     params, error, match = PARAM_CASES[case]
     with pytest.raises(error, match=match):
         SoftmaxClassifier(**params).fit(X_GOOD, Y_GOOD)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that is the point
+def test_searches_that_diverge_name_learning_rate():
+    for solver in ("random_search", "random_local_search", "gradient_descent"):
+        model = SoftmaxClassifier(solver=solver, learning_rate=1e300, max_iter=3)
+        with pytest.raises(ml.DivergenceError, match=r"learning_rate=1e\+300"):
+            model.fit(X_GOOD, Y_GOOD)
+
+
+def test_a_target_too_large_for_float32_is_refused_by_name():
+    with pytest.raises(ValueError, match="y contains infinity or a value too large for float32"):
+        ml.MLPRegressor(dtype="float32", max_iter=2).fit(X_GOOD, np.full(20, 1e300))
+
+
+def test_ragged_images_are_refused_naming_X():
+    images = [np.zeros((4, 4)), np.zeros((4, 3))] * 2
+    with pytest.raises(ValueError, match="X could not be read as an array"):
+        ml.ConvNetClassifier(max_iter=1).fit([image.tolist() for image in images], [0, 1, 0, 1])
 
 
 def test_predict_rejects_the_wrong_number_of_features():

@@ -101,11 +101,11 @@ def test_softmax_gradient_descent_interrupted_is_a_fitted_model(monkeypatch):
     calls = []
     original = SoftmaxClassifier._loss
 
-    def loss(self, W, X_b, Y_):
+    def loss(self, W, X_b, Y_, weight=None):
         calls.append(1)
         if len(calls) == 6:
             raise KeyboardInterrupt
-        return original(self, W, X_b, Y_)
+        return original(self, W, X_b, Y_, weight)
 
     monkeypatch.setattr(SoftmaxClassifier, "_loss", loss)
     model = SoftmaxClassifier(solver="gradient_descent", max_iter=100, random_state=0)
