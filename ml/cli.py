@@ -172,7 +172,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     playground.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
     playground.set_defaults(command=_playground)
+    export = commands.add_parser(
+        "export",
+        help="write a saved model as ONNX, to run with onnxruntime where ml is not",
+        description="Read a model file written by ml.save (or the playground) and write it as "
+        "an ONNX model (needs the onnx extra: pip install 'ml-nn[onnx]'). The file is written "
+        "atomically: a failure leaves any previous one intact.",
+    )
+    export.add_argument("model", help="the model file (.ml)")
+    export.add_argument("onnx_file", help="the ONNX file to write (.onnx)")
+    export.add_argument(
+        "--input-shape",
+        type=_sizes,
+        default=None,
+        help="one sample's shape as comma-separated sizes, such as 1,8,8 (default: rows of the "
+        "model's n_features_in_; required for a network file)",
+    )
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: 17)")
+    export.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    export.set_defaults(command=_export)
     return parser
+
+
+def _export(args, parser) -> int:
+    """``python -m ml export MODEL.ml OUT.onnx``."""
+    from ml.io.estimator import load
+
+    try:
+        from ml.onnx import save_onnx
+    except ImportError as error:
+        raise ImportError(
+            f"export needs the onnx extra: pip install 'ml-nn[onnx]' ({error})."
+        ) from error
+    model = load(args.model)
+    save_onnx(model, args.onnx_file, input_shape=args.input_shape, target_opset=args.opset)
+    print(f"wrote {args.onnx_file}: {type(model).__name__} as ONNX")
+    return 0
 
 
 def _add_train_arguments(train):

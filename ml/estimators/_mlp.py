@@ -402,6 +402,21 @@ class BaseMLP(SaveMixin, BaseEstimator):
             )
         return output, back
 
+    def __ml_export__(self) -> dict:
+        """What :func:`ml.onnx.to_onnx` exports: the network, one sample's shape as it takes
+        it, the dtype, and how its output becomes predictions (``out_activation_``, and for a
+        classifier ``classes_``)."""
+        check_is_fitted(self)
+        return {
+            "network": self.network_,
+            "sample_shape": self._input_shape(),
+            "dtype": np.dtype(numpy_dtype(self.network_.parameters()[0].dtype)),
+            "output": self.out_activation_,
+            "n_outputs": self.n_outputs_,
+            "classes": getattr(self, "classes_", None),
+            "multilabel": getattr(self, "_multilabel", False),
+        }
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ml import optim
+from ml import nn, optim
 from ml._errors import DivergenceError
 from ml._validation import check_float_array, check_number
 from ml.backend import array_namespace, check_random_state, device, move, numpy_dtype, to_numpy
@@ -305,6 +305,22 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         """The most probable class of each row of ``X``."""
         logits, back = self._logits(X, "predict")
         return back(labels_of(self.classes_, array_namespace(logits).argmax(logits, axis=1)))
+
+    def __ml_export__(self) -> dict:
+        """What :func:`ml.onnx.to_onnx` exports: the linear scores as one Dense layer, then
+        softmax over the classes."""
+        check_is_fitted(self)
+        coef, intercept = to_numpy(self.coef_), to_numpy(self.intercept_)
+        scores = nn.Dense(self.n_features_in_, len(self.classes_), dtype=coef.dtype)
+        scores.load_state_dict({"W": coef.T, "b": intercept})
+        return {
+            "network": nn.Sequential(scores),
+            "sample_shape": (self.n_features_in_,),
+            "dtype": coef.dtype,
+            "output": "softmax",
+            "n_outputs": len(self.classes_),
+            "classes": self.classes_,
+        }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

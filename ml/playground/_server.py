@@ -121,12 +121,15 @@ class _Visitor:
             await self.send(self._session().frame())
 
     async def on_export(self, message) -> None:
+        kind = message.get("format", "ml")
+        if kind not in ("ml", "onnx"):
+            raise ValueError(f"export: format must be 'ml' or 'onnx'; got {kind!r}.")
         async with self.lock:
-            data = await self.run(self._session().export)
+            data = await self.run(self._session().export, kind)
         await self.send(
             {
                 "type": "model",
-                "filename": "playground.ml",
+                "filename": f"playground.{kind}",
                 "data": base64.b64encode(data).decode("ascii"),
             }
         )

@@ -254,14 +254,25 @@ class Session:
     def _dtype(self):
         return self._dense()[0].params["W"].dtype
 
-    def export(self) -> bytes:
-        """The trained model as a file that ``ml.load`` opens. Its inputs are the features, named
-        in ``feature_names_in_`` by how they are computed from the plane's coordinates."""
+    def export(self, kind: str = "ml") -> bytes:
+        """The trained model as a file: ``"ml"``, ml's own file that ``ml.load`` opens, whose
+        inputs are the features, named in ``feature_names_in_`` by how they are computed from
+        the plane's coordinates; or ``"onnx"``, the ONNX model, which names them in its
+        metadata (``feature_names``), for onnxruntime."""
         if not hasattr(self.model, "network_"):
             raise ValueError("export: train at least one epoch first; there is no model yet.")
-        self.model.feature_names_in_ = np.array(
-            _data.feature_labels(self.config["features"]), dtype=object
-        )
+        names = _data.feature_labels(self.config["features"])
+        if kind == "onnx":
+            try:
+                from ml.onnx import to_onnx
+            except ImportError as error:
+                raise ValueError(
+                    "export: ONNX needs the onnx extra: pip install 'ml-nn[onnx]'."
+                ) from error
+            proto = to_onnx(self.model)
+            proto.metadata_props.add(key="feature_names", value=",".join(names))
+            return proto.SerializeToString()
+        self.model.feature_names_in_ = np.array(names, dtype=object)
         try:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "playground.ml"

@@ -141,6 +141,19 @@ def test_the_exported_model_loads_and_names_its_inputs(tmp_path):
     assert not hasattr(session.model, "feature_names_in_")  # the session goes on predicting
 
 
+@pytest.mark.parametrize("dataset", ["circles", "plane"])
+def test_the_onnx_export_runs_in_onnxruntime_and_names_its_inputs(dataset):
+    onnx = pytest.importorskip("onnx")
+    onnxruntime = pytest.importorskip("onnxruntime")
+    session = Session({"dataset": dataset, "features": ["x1", "x2", "x1*x2"], "layers": [4]})
+    session.step(3)
+    proto = onnx.load_from_string(session.export("onnx"))
+    assert {p.key: p.value for p in proto.metadata_props}["feature_names"] == "x1/6,x2/6,x1*x2/36"
+    X = session.X["test"]
+    outputs = onnxruntime.InferenceSession(proto.SerializeToString()).run(None, {"X": X})
+    np.testing.assert_allclose(outputs[0], session.model.predict(X), rtol=1e-12)  # labels or values
+
+
 # --- the server, on loopback -------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The playground's page in a real browser: headless Chromium (Debian's ``chromium``), driven by
 Playwright, against the real server on 127.0.0.1. Elements are found by ``data-testid``."""
 
+import importlib.util
 import os
 import shutil
 from urllib.parse import parse_qs, urlparse
@@ -156,6 +157,12 @@ def test_exports_a_model_that_ml_loads_and_a_png(page, server, tmp_path):
     model = ml.load(tmp_path / "playground.ml")
     assert isinstance(model, ml.MLPClassifier) and model.hidden_layer_sizes == (6, 4)
     assert list(model.feature_names_in_) == ["x1/6", "x2/6", "x1*x2/36"]
+    if importlib.util.find_spec("onnx") is not None:
+        with page.expect_download() as download:
+            page.get_by_test_id("export-onnx").click()
+        assert download.value.suggested_filename == "playground.onnx"
+        download.value.save_as(tmp_path / "playground.onnx")
+        assert b"feature_names" in (tmp_path / "playground.onnx").read_bytes()
     with page.expect_download() as download:
         page.get_by_test_id("export-png").click()
     path = tmp_path / download.value.suggested_filename

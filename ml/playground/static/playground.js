@@ -356,6 +356,7 @@ $("pause").addEventListener("click", () => send({type: "pause"}));
 $("step").addEventListener("click", () => send({type: "step"}));
 $("reset").addEventListener("click", () => send({type: "reset"}));
 $("export-model").addEventListener("click", () => send({type: "export"}));
+$("export-onnx").addEventListener("click", () => send({type: "export", format: "onnx"}));
 $("export-png").addEventListener("click", exportPng);
 $("regions").addEventListener("click", addPoint);
 $("csv").addEventListener("change", uploadCsv);
