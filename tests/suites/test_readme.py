@@ -54,6 +54,10 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     if has_dask:
         assert namespace["search"].best_score_ > 0.9
         assert namespace["incremental"].score(namespace["X_big"], namespace["y_big"]) > 0.9
+        parallel = namespace["parallel"].estimator_
+        assert parallel.score(namespace["X_test"] / 16, namespace["y_test"]) > 0.9
+    if _installed("onnxruntime"):
+        assert namespace["label"].shape == namespace["y_test"].shape
 
 
 def test_readme_has_the_two_set_up_commands_that_ci_runs():

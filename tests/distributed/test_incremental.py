@@ -22,19 +22,6 @@ X_DIGITS = X_DIGITS / 16
 GRID = {"hidden_layer_sizes": [(8,), (16,)], "alpha": [1e-4, 1e-1]}
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    with cluster, distributed.Client(cluster) as client:
-        yield client
-
-
 def _search():
     return GridSearchCV(ml.MLPClassifier(max_iter=10, random_state=0), GRID, cv=3, n_jobs=-1)
 
