@@ -103,9 +103,12 @@ class DataParallel(BlockPredictions, MetaEstimatorMixin, BaseEstimator):
                 f"estimator's solver must be 'adam' or 'sgd' for DataParallel; got "
                 f"{self.estimator.solver!r} (L-BFGS takes whole-data steps)."
             )
+        from distributed import wait
+
         client = self._client()
         blocks = aligned_blocks(X, y, sample_weight)
         blocks = dict(zip(blocks, client.persist(list(blocks.values())), strict=True))
+        wait(list(blocks.values()))  # in the workers' memory, so that it is known where
         rng = check_random_state(self.random_state)
         model = clone(self.estimator)
         if model.random_state is None:  # one start for every copy
