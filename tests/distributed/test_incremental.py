@@ -73,17 +73,19 @@ def _blocks(X, y, rows):
 
 @pytest.mark.parametrize("shuffle_blocks", [False, True])
 def test_incremental_equals_partial_fit_over_the_same_blocks(shuffle_blocks):
-    X, y = _blocks(X_DIGITS, Y_DIGITS, 300)
+    # blocks of whole batches (4 x 400 rows): partial_fit block by block, by hand, is the same
+    X_rows, y_rows = X_DIGITS[:1600], Y_DIGITS[:1600]
+    X, y = _blocks(X_rows, y_rows, 400)
     estimator = ml.MLPClassifier((16,), random_state=0)
     model = Incremental(estimator, epochs=3, shuffle_blocks=shuffle_blocks, random_state=5)
     model.fit(X, y)
     by_hand = ml.MLPClassifier((16,), random_state=0)
     rng = np.random.default_rng(5)
-    starts = np.arange(0, len(X_DIGITS), 300)
+    starts = np.arange(0, len(X_rows), 400)
     for _ in range(3):
         for i in rng.permutation(len(starts)) if shuffle_blocks else range(len(starts)):
-            rows = slice(starts[i], starts[i] + 300)
-            by_hand.partial_fit(X_DIGITS[rows], Y_DIGITS[rows], classes=np.arange(10))
+            rows = slice(starts[i], starts[i] + 400)
+            by_hand.partial_fit(X_rows[rows], y_rows[rows], classes=np.arange(10))
     for ours, theirs in zip(model.estimator_.coefs_, by_hand.coefs_, strict=True):
         np.testing.assert_array_equal(ours, theirs)
     assert model.estimator_ is not estimator and not hasattr(estimator, "coefs_")
@@ -108,13 +110,13 @@ def test_incremental_predicts_block_by_block():
 
 
 def test_incremental_passes_the_sample_weights_of_each_block():
-    X, y = _blocks(X_DIGITS, Y_DIGITS, 300)
-    weight = np.where(Y_DIGITS < 5, 0.0, 1.0)
+    X, y = _blocks(X_DIGITS[:1600], Y_DIGITS[:1600], 400)
+    weight = np.where(Y_DIGITS[:1600] < 5, 0.0, 1.0)
     model = Incremental(ml.MLPClassifier((16,), random_state=0), shuffle_blocks=False)
-    model.fit(X, y, sample_weight=da.from_array(weight, chunks=300))
+    model.fit(X, y, sample_weight=da.from_array(weight, chunks=400))
     by_hand = ml.MLPClassifier((16,), random_state=0)
-    for start in range(0, len(X_DIGITS), 300):
-        rows = slice(start, start + 300)
+    for start in range(0, 1600, 400):
+        rows = slice(start, start + 400)
         by_hand.partial_fit(
             X_DIGITS[rows], Y_DIGITS[rows], classes=np.arange(10), sample_weight=weight[rows]
         )
@@ -193,3 +195,20 @@ def test_incremental_skips_empty_blocks_and_scores_as_scikit_learn():
     y_empty.compute_chunk_sizes()
     with pytest.raises(ValueError, match="X holds 0 samples in all of its blocks"):
         Incremental(ml.MLPClassifier((4,))).fit(X_empty, y_empty, classes=np.arange(10))
+
+
+def test_an_epoch_ends_in_one_short_batch_not_one_per_block(monkeypatch):
+    sizes = []
+    partial_fit = ml.MLPClassifier.partial_fit
+
+    def spy(self, X, y, *args, **kwargs):
+        sizes.append(len(X))
+        return partial_fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(ml.MLPClassifier, "partial_fit", spy)
+    X_blocks = da.from_array(X_DIGITS[:1005], chunks=(201, 64))  # 5 blocks of 200 + 1 rows
+    y_blocks = da.from_array(Y_DIGITS[:1005], chunks=201)
+    model = Incremental(ml.MLPClassifier(random_state=0), epochs=2, random_state=0)
+    model.fit(X_blocks, y_blocks)
+    assert sum(sizes) == 2 * 1005 and all(size % 200 == 0 for size in sizes if size != 5)
+    assert sizes.count(5) == 2  # the rows short of a batch, once an epoch, as a fit in memory
