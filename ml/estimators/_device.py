@@ -36,6 +36,12 @@ def placement(estimator, X):
     return resolve_device(estimator.device, X)
 
 
+def lives_at(array, place) -> bool:
+    """Whether ``array`` is in the namespace and on the device of ``place``."""
+    xp, where = place
+    return array_namespace(array) is xp and (where is None or device(array) == where)
+
+
 def to_place(X, place):
     """``X`` in the namespace and on the device ``place``; a sparse X stays sparse for NumPy (its
     batches are made dense one at a time) and is made dense for any other library."""

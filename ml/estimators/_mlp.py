@@ -34,6 +34,7 @@ from ml.estimators._data import check_sample_weight, check_X, float_dtype, valid
 from ml.estimators._device import (
     check_same_place,
     homeward,
+    lives_at,
     placement,
     result_dtype,
     to_place,
@@ -386,13 +387,14 @@ class BaseMLP(SaveMixin, BaseEstimator):
     def _forward(self, X, method: str):
         """The network's output for ``X``, computed where the estimator computes, and the
         function that moves a result back to where ``X`` came from (for ``method``)."""
-        check_is_fitted(self)
+        check_is_fitted(self, "network_")  # the one attribute read (scikit-learn's reads all)
         fitted = self.network_.parameters()[0]
         check_same_place(self, X, fitted, method)
         dtype = result_dtype(X, fitted.dtype)
         X = self._check_input(X, reset=False)
         back, place = homeward(X, dtype), placement(self, X)
-        self.network_.to(*place)  # where it is already, as after fit: nothing changes
+        if not lives_at(fitted, place):  # as after fit, it is there already: nothing to move
+            self.network_.to(*place)
         output = self._network_output(to_place(X, place))
         xp = array_namespace(output)
         if not bool(xp.all(xp.isfinite(output))):

@@ -270,7 +270,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     def _logits(self, X, method: str):
         """The logits where the model computes, and the function that moves a result back to
         where ``X`` came from."""
-        check_is_fitted(self)
+        check_is_fitted(self, "coef_")
         check_same_place(self, X, self.coef_, method)
         dtype = result_dtype(X, self.coef_.dtype)
         X = check_X(self, X, reset=False, dtype=numpy_dtype(self.coef_.dtype))

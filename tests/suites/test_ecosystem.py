@@ -227,6 +227,6 @@ def test_displays_draw_our_estimators():
 def test_incremental_trains_the_softmax_classifier():
     da = pytest.importorskip("dask.array")
     X_blocks, y_blocks = da.from_array(X, chunks=60), da.from_array(Y, chunks=60)
-    model = Incremental(SoftmaxClassifier(learning_rate=0.5, random_state=0), epochs=3)
+    model = Incremental(SoftmaxClassifier(learning_rate=0.5, random_state=0), epochs=10)
     model.fit(X_blocks, y_blocks, classes=np.arange(10))
     assert model.estimator_.n_iter_ == 1 and model.score(X_blocks, y_blocks) > 0.5
