@@ -114,7 +114,7 @@ class DataParallel(BlockPredictions, MetaEstimatorMixin, BaseEstimator):
         if model.random_state is None:  # one start for every copy
             model.set_params(random_state=int(rng.integers(2**31)))
         if self.scale_learning_rate:
-            n_workers = len(_holders(client, blocks["X"]))
+            n_workers = len(_holders(client, *_index(blocks["X"])))
             model.set_params(learning_rate_init=model.learning_rate_init * n_workers)
         labels = classes_of(blocks["y"], classes) if is_classifier(model) else None
         self.loss_curve_, self._samples_seen, done = [], 0, 0
@@ -142,12 +142,13 @@ class DataParallel(BlockPredictions, MetaEstimatorMixin, BaseEstimator):
 
     def _round(self, client, blocks, model, epochs, labels, rng):
         """One round: a copy of ``model`` trained on each worker's blocks, then averaged."""
-        from distributed import KilledWorker, futures_of
+        from distributed import KilledWorker
 
         names = list(blocks)
-        keys = {name: list(_flat(blocks[name].__dask_keys__())) for name in names}
-        futures = {f.key: f for data in blocks.values() for f in futures_of(data)}
-        by_worker = _holders(client, blocks["X"])
+        indexed = {name: _index(data) for name, data in blocks.items()}
+        keys = {name: indexed[name][0] for name in names}
+        futures = {key: f for _, found in indexed.values() for key, f in found.items()}
+        by_worker = _holders(client, *indexed["X"])
         tasks = [
             client.submit(
                 _train_here,
@@ -186,12 +187,16 @@ def _where(worker) -> dict:
     return {} if worker is None else {"workers": [worker], "allow_other_workers": True}
 
 
-def _holders(client, X) -> dict[str, list[int]]:
-    """``{worker: indices of the blocks of X it holds}``, each block under one worker."""
+def _index(data) -> tuple[list, dict]:
+    """A persisted Dask array's block keys, in order, and its futures by key."""
     from distributed import futures_of
 
-    futures = {f.key: f for f in futures_of(X)}
-    keys = list(_flat(X.__dask_keys__()))
+    return list(_flat(data.__dask_keys__())), {f.key: f for f in futures_of(data)}
+
+
+def _holders(client, keys, futures) -> dict:
+    """``{worker: indices of the blocks it holds}`` for the blocks ``keys``, each block under
+    one worker."""
     holders = client.who_has([futures[key] for key in keys])
     by_worker: dict = {}
     for i, key in enumerate(keys):  # a block held nowhere now (being recomputed): any worker

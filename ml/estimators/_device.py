@@ -64,7 +64,8 @@ def homeward(X, dtype=None):
 
     def back(result):
         result = go(result)
-        if np.dtype(numpy_dtype(result.dtype)).kind == "f" and numpy_dtype(result.dtype) != dtype:
+        given = np.dtype(numpy_dtype(result.dtype))
+        if given.kind == "f" and given != dtype:
             rxp = array_namespace(result)
             return rxp.astype(result, getattr(rxp, np.dtype(dtype).name))
         return result

@@ -412,7 +412,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         return {
             "network": self.network_,
             "sample_shape": self._input_shape(),
-            "dtype": np.dtype(numpy_dtype(self.network_.parameters()[0].dtype)),
+            "dtype": np.dtype(self._input_dtype(None, reset=False)),
             "output": self.out_activation_,
             "n_outputs": self.n_outputs_,
             "classes": getattr(self, "classes_", None),

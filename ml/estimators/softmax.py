@@ -168,7 +168,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
                 W = move(W.astype(dtype), *place)
             else:
                 W = move(xp.concat([self.intercept_[None, :], self.coef_.T], axis=0), *place)
-            W = self._fit_sgd(W, X_b, Y, weight, epochs=1 if incremental else self.max_iter)
+            W = self._fit_sgd(W, X_b, Y, weight, incremental=incremental)
         else:
             W = move(self._fit_search(X_b, Y, weight), *place)
         self.intercept_, self.coef_ = W[0, :], W[1:, :].T
@@ -203,8 +203,10 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         dW[1:, :] += self.alpha * W[1:, :] / n
         return dW
 
-    def _fit_sgd(self, W, X_b, Y, weight, *, epochs):
-        """``epochs`` of minibatch SGD from ``W``, the loss curve continued; returns ``W``."""
+    def _fit_sgd(self, W, X_b, Y, weight, *, incremental):
+        """Minibatch SGD from ``W`` (one epoch for ``partial_fit``, else up to ``max_iter``),
+        the loss curve continued; returns ``W``."""
+        epochs = 1 if incremental else self.max_iter
 
         def loss_and_gradients(X_batch, Y_batch, w_batch):
             return (
@@ -234,7 +236,7 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
             raise
         self.loss_curve_ = [*self.loss_curve_, *history.loss]
         self.n_iter_ = history.n_iter  # this call's epochs, as scikit-learn's partial_fit
-        if history.stop == "max_iter" and epochs > 1:
+        if history.stop == "max_iter" and epochs > 0 and not incremental:
             _warn_not_converged(self.max_iter)
         return W
 

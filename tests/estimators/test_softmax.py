@@ -126,3 +126,14 @@ def test_verbose_shows_a_progress_bar(capsys):
     assert "SoftmaxClassifier" in capsys.readouterr().err
     SoftmaxClassifier(max_iter=3).fit(X, y)
     assert capsys.readouterr().err == ""
+
+
+def test_a_fit_that_ends_at_max_iter_warns_and_partial_fit_does_not():
+    import warnings
+
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        SoftmaxClassifier(max_iter=1, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SoftmaxClassifier(max_iter=1, random_state=0).partial_fit(X, y, classes=[0, 1])
