@@ -323,9 +323,28 @@ def windows(x, kernel, stride, *, channels_last=False):
 # --- NumPy fast paths: one flat buffer for many arrays, products written in place ---------------
 
 
+_LONG, _PIECE, _SHORT = 8192, 4096, 64
+
+
 def matmul(a, b, out=None):
     """``a @ b``, or with ``out`` (a NumPy view of a flat gradient buffer, which only NumPy
-    networks have: ``Optimizer.flatten``) written into it without a temporary."""
+    networks have: ``Optimizer.flatten``) written into it without a temporary.
+
+    A NumPy product of two matrices with a short side (at most 64) and a long one (8,192 or
+    more: a convolution of few channels over a whole batch's pixels) is made in pieces of 4,096
+    along the long side, the columns of a wide result side by side, the pieces of a long inner
+    axis summed. OpenBLAS makes such a product at a fifth of its rate, and its pieces at
+    twice to four times that one's (6 x 25 x 50,176: 1.33 ms whole, 0.35 ms in pieces)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2:
+        (m, k), n = a.shape, b.shape[1]
+        if m <= _SHORT and n >= _LONG:
+            pieces = [a @ b[:, i : i + _PIECE] for i in range(0, n, _PIECE)]
+            return np.concatenate(pieces, axis=1, out=out)
+        if m <= _SHORT and n <= _SHORT and k >= _LONG:
+            total = np.matmul(a[:, :_PIECE], b[:_PIECE], out=out)
+            for i in range(_PIECE, k, _PIECE):
+                total += a[:, i : i + _PIECE] @ b[i : i + _PIECE]
+            return total
     return a @ b if out is None else np.matmul(a, b, out=out)
 
 

@@ -383,3 +383,23 @@ def test_the_gpu_benchmark_exits_cleanly_where_there_is_no_gpu():
     )
     assert done.returncode == 0, done.stderr
     assert "No GPU here" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b",
+    [((6, 25), (25, 50_000)), ((6, 50_000), (50_000, 25)), ((64, 9000), (9000, 3))],
+)
+def test_matmul_in_pieces_is_the_product(shape_a, shape_b):
+    """The products ``matmul`` makes in pieces (a short side, a long one) are ``a @ b``, into
+    ``out`` as well."""
+    from ml.backend import matmul
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    scale = np.sqrt(shape_a[1])
+    np.testing.assert_allclose(matmul(a, b), expected, atol=1e-5 * scale, rtol=1e-5)
+    out = np.empty(expected.shape, np.float32)
+    assert matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, expected, atol=1e-5 * scale, rtol=1e-5)

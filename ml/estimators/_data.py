@@ -117,11 +117,22 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
     if validated and not converted:
         return X
     values = X.data if sp.issparse(X) else X
-    if not bool(xp.all(xp.isfinite(values))):  # not checked yet, or made infinite by the dtype
+    if not all_finite(values, xp):  # not checked yet, or made infinite by the dtype
         if bool(xp.any(xp.isnan(values))):
             raise ValueError("X contains NaN (missing values such as None count as NaN).")
         raise ValueError(f"X contains infinity or a value too large for {np.dtype(dtype).name}.")
     return X
+
+
+def all_finite(values, xp) -> bool:
+    """Whether every value is finite. A NumPy float array whose sum is finite has only finite
+    values (NaN and infinity make the sum so): one pass, without the mask of ``isfinite``
+    (scikit-learn's own shortcut). A sum that overflows is looked at value by value."""
+    if xp is np and values.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(values)):
+                return True
+    return bool(xp.all(xp.isfinite(values)))
 
 
 def _column_error(X) -> Exception | None:

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ml._validation import check_memory, check_number
-from ml.backend import array_namespace, device, window_counts, windows, zeros
+from ml.backend import array_namespace, device, matmul, sum_rows, window_counts, windows, zeros
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import MAX_FEATURES, Layer, config_int
 
@@ -213,7 +213,7 @@ class Conv2D(Layer):
             ),
             (c * kh * kw, -1),
         )
-        y_t = xp.reshape(self.params["W"], (self.out_channels, -1)) @ cols_t
+        y_t = matmul(xp.reshape(self.params["W"], (self.out_channels, -1)), cols_t)
         y_t += self.params["b"][:, None]
         y = xp.permute_dims(xp.reshape(y_t, (self.out_channels, n, out_h, out_w)), (1, 0, 2, 3))
         return y, cols_t
@@ -248,7 +248,7 @@ class Conv2D(Layer):
         if self._few_channels():
             # dcols_t = W^T dy^T (C*kh*kw, N*OH*OW), as window gradients (N, C, OH, OW, kh, kw)
             dcols_t = xp.reshape(
-                xp.reshape(self.params["W"], (self.out_channels, -1)).T @ dy,
+                matmul(xp.reshape(self.params["W"], (self.out_channels, -1)).T, dy),
                 (c, kh, kw, n, out_h, out_w),
             )
             dwindows = xp.permute_dims(dcols_t, (3, 0, 4, 5, 1, 2))
@@ -272,13 +272,15 @@ class Conv2D(Layer):
         if self._few_channels():
             dy = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
             cols_t = self._saved_for_backward("cols_t")
-            dW = xp.reshape(dy @ cols_t.T, tuple(self.params["W"].shape))  # W's layout
+            dW = xp.reshape(matmul(dy, cols_t.T), tuple(self.params["W"].shape))  # W's layout
+            db = sum_rows(dy.T)
         else:
             dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
             dW_rows = xp.reshape(dy.T @ self._saved_for_backward("cols"), (-1, kh, kw, c))
             dW = xp.permute_dims(dW_rows, (0, 3, 1, 2))
+            db = sum_rows(dy)
         self._keep_grad("W", dW)
-        self._keep_grad("b", xp.sum(dout, axis=(0, 2, 3)))
+        self._keep_grad("b", db)
         return dy
 
     def _describe(self) -> str:
@@ -357,14 +359,19 @@ class MaxPool2D(_Pool2D):
         if self._tiled():
             x, y = self._saved_for_backward("x", "y")
             indices = self._offsets(x.shape)
-            hits = [xp.astype(x[index] == y, dout.dtype) for index in indices]
-            ties = hits[0]
+            numpy = type(dout) is np.ndarray  # NumPy adds and multiplies masks as they are
+            hits = [x[index] == y for index in indices]
+            hits = hits if numpy else [xp.astype(hit, dout.dtype) for hit in hits]
+            ties = xp.astype(hits[0], dout.dtype)
             for hit in hits[1:]:
-                ties = ties + hit
+                ties += hit
             share = dout / ties  # dy to each maximum of its window, split among ties
             dx = xp.zeros_like(x)
             for index, hit in zip(indices, hits, strict=True):
-                dx[index] = hit * share
+                if numpy:  # written into dx's strided view, without a temporary
+                    np.multiply(hit, share, out=dx[index])
+                else:
+                    dx[index] = hit * share
             return dx
         input_shape, argmax = self._saved_for_backward("input_shape", "argmax")
         offsets = xp.arange(kh * kw, device=device(argmax))

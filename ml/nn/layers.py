@@ -328,19 +328,25 @@ class Identity(Activation):
 
 
 class ReLU(Activation):
-    """``y = max(0, x) = x [x > 0]``; ``dx = dy [x > 0]``, from the mask kept by forward."""
+    """``y = max(0, x)``; ``dx = dy [y > 0]``, from the output kept by forward (``y > 0``
+    exactly where ``x > 0``)."""
 
     def __init__(self):
         super().__init__("relu")
 
     def forward(self, x, training: bool = False):
-        xp = array_namespace(x)
-        mask = xp.astype(x > 0, x.dtype)
-        self._save_for_backward(training, mask=mask)
-        return x * mask
+        if type(x) is np.ndarray:
+            y = np.maximum(x, 0)  # one pass: a third of making a mask and multiplying by it
+        else:
+            y = x * array_namespace(x).astype(x > 0, x.dtype)
+        self._save_for_backward(training, y=y)
+        return y
 
     def backward(self, dout):
-        return dout * self._saved_for_backward("mask")
+        positive = self._saved_for_backward("y") > 0
+        if type(dout) is np.ndarray:
+            return dout * positive
+        return dout * array_namespace(dout).astype(positive, dout.dtype)
 
 
 class LeakyReLU(Activation):

@@ -187,3 +187,21 @@ def test_schedules_state_dict_round_trip(name):
     assert _rates(restored, [4], 400) == _rates(schedule, [4], 400)
     with pytest.raises(ValueError, match="learning_rate_init"):
         restored.load_state_dict({**schedule.state_dict(), "learning_rate_init": float("inf")})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adams_numpy_fast_path_is_the_formula(dtype):
+    """Adam's NumPy step, written into one scratch array, gives the formula's numbers exactly."""
+    from ml.optim.optimizers import _adam, _adam_in_place
+
+    rng = np.random.default_rng(0)
+    plain = [rng.standard_normal(1000).astype(dtype), np.zeros(1000, dtype), np.zeros(1000, dtype)]
+    fast = [a.copy() for a in plain]
+    for t in range(1, 6):
+        g = rng.standard_normal(1000).astype(dtype)
+        rates = (0.9, 0.999, 1e-3 * (1 - 0.999**t) ** 0.5 / (1 - 0.9**t), 1e-8)
+        _adam(*rates, plain[0], g, plain[1], plain[2])
+        _adam_in_place(*rates, fast[0], g, fast[1], fast[2])
+        for a, b in zip(plain, fast, strict=True):
+            np.testing.assert_array_equal(a, b)
+            assert b.dtype == dtype

@@ -22,5 +22,6 @@ def test_the_speed_suite_runs_and_reports_every_workload(tmp_path):
         assert {(workload, lib) for lib in ("ml", "scikit-learn", "PyTorch")} <= seen
     assert {("W4", "ml"), ("W4", "PyTorch"), ("W5", "ml"), ("W5", "PyTorch")} <= seen
     assert {row["library"] for row in result["memory"]} == {"ml", "PyTorch"}
-    assert len(result["targets"]) == 9 and result["gemm_gflops"] > 0
+    assert len(result["targets"]) == 10 and result["gemm_gflops"] > 0
+    assert all(t["low"] <= t["value"] <= t["high"] for t in result["targets"])
     assert "targets:" in done.stdout and "GFLOP/s" in done.stdout

@@ -359,3 +359,18 @@ def test_a_network_too_large_for_memory_is_refused_before_allocating(make, name)
 def test_messages_name_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_predict_refuses_nan_and_infinity_and_takes_values_whose_sum_overflows(dtype):
+    """predict checks finiteness through the sum of the rows (one pass): a NaN or an infinity
+    anywhere is refused by name, and finite values so large that their sum overflows pass."""
+    model = MLPClassifier((8,), max_iter=5, random_state=0).fit(X.astype(dtype), Y)
+    huge = np.full((4, X.shape[1]), np.finfo(dtype).max / 2, dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert model.predict(huge).shape == (4,)
+    for bad, message in ((np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")):
+        rows = X[:4].astype(dtype)
+        rows[2, 5] = bad
+        with pytest.raises(ValueError, match=message):
+            model.predict(rows)
