@@ -575,7 +575,7 @@ def table(rows, memory, gemm, checks) -> str:
             f"(training added {m['peak_mb'] - m['before_mb']:.0f} MB)"
         )
     runs = max(len(c["runs"]) for c in checks)
-    lines += ["", f"targets (median of {runs} runs, and the range):"]
+    lines += ["", f"targets (median of {runs} runs, and the range over them):"]
     for c in checks:
         lines.append(
             f"  {'met   ' if c['met'] else 'MISSED'} {c['target']}: {c['value']:.3f} "

@@ -24,4 +24,4 @@ def test_the_speed_suite_runs_and_reports_every_workload(tmp_path):
     assert {row["library"] for row in result["memory"]} == {"ml", "PyTorch"}
     assert len(result["targets"]) == 10 and result["gemm_gflops"] > 0
     assert all(t["low"] <= t["value"] <= t["high"] for t in result["targets"])
-    assert "targets:" in done.stdout and "GFLOP/s" in done.stdout
+    assert "targets (median of 1 runs" in done.stdout and "GFLOP/s" in done.stdout
