@@ -359,19 +359,14 @@ class MaxPool2D(_Pool2D):
         if self._tiled():
             x, y = self._saved_for_backward("x", "y")
             indices = self._offsets(x.shape)
-            numpy = type(dout) is np.ndarray  # NumPy adds and multiplies masks as they are
-            hits = [x[index] == y for index in indices]
-            hits = hits if numpy else [xp.astype(hit, dout.dtype) for hit in hits]
-            ties = xp.astype(hits[0], dout.dtype)
+            hits = [xp.astype(x[index] == y, dout.dtype) for index in indices]
+            ties = hits[0]
             for hit in hits[1:]:
-                ties += hit
+                ties = ties + hit
             share = dout / ties  # dy to each maximum of its window, split among ties
             dx = xp.zeros_like(x)
             for index, hit in zip(indices, hits, strict=True):
-                if numpy:  # written into dx's strided view, without a temporary
-                    np.multiply(hit, share, out=dx[index])
-                else:
-                    dx[index] = hit * share
+                dx[index] = hit * share
             return dx
         input_shape, argmax = self._saved_for_backward("input_shape", "argmax")
         offsets = xp.arange(kh * kw, device=device(argmax))
