@@ -41,7 +41,26 @@ __all__ = [
 
 
 def array_namespace(*arrays):
-    """Return the array-API namespace shared by ``arrays``; NumPy's for lists, tuples, scalars."""
+    """Return the array-API namespace shared by ``arrays``; NumPy's for lists, tuples, scalars.
+
+    Parameters
+    ----------
+    *arrays : arrays, lists, tuples or scalars
+        The inputs of a computation, all of one library.
+
+    Returns
+    -------
+    xp : module
+        The array-API namespace (array-api-compat's wrapper of NumPy, PyTorch or CuPy).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> xp = ml.array_namespace(np.ones(3))
+    >>> float(xp.sum(xp.exp(xp.zeros(2))))
+    2.0
+    """
     if all(type(a) is np.ndarray for a in arrays):  # the common case, asked on every layer call
         return numpy_namespace
     arrays = [a for a in arrays if array_api_compat.is_array_api_obj(a)]
@@ -94,7 +113,30 @@ def copy(x):
 
 
 def to_numpy(x) -> np.ndarray:
-    """Copy ``x`` from any array library (and any device) into a NumPy array."""
+    """``x`` from any array library (and any device) as a NumPy array on the host (a NumPy
+    array is returned as it is).
+
+    Parameters
+    ----------
+    x : array of any array-API library, or array_like
+
+    Returns
+    -------
+    array : numpy.ndarray
+        On the host.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is an array on a device that NumPy cannot read and that has no way to the
+        host (no ``to_device``).
+
+    Examples
+    --------
+    >>> import ml
+    >>> ml.to_numpy([1, 2, 3])
+    array([1, 2, 3])
+    """
     if isinstance(x, np.ndarray):
         return x
     if array_api_compat.is_torch_array(x):
@@ -184,6 +226,24 @@ def check_random_state(random_state) -> np.random.Generator:
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState
         None gives fresh entropy; an int gives the same stream every time; a Generator is used
         as it is (and advanced); a legacy RandomState seeds a new Generator from its stream.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        If ``random_state`` is none of these (a float, a string).
+    ValueError
+        If it is a negative int.
+
+    Examples
+    --------
+    >>> import ml
+    >>> a, b = ml.check_random_state(0), ml.check_random_state(0)
+    >>> float(a.random()) == float(b.random())
+    True
     """
     if random_state is None or isinstance(random_state, numbers.Integral):
         if isinstance(random_state, numbers.Integral) and random_state < 0:

@@ -52,6 +52,18 @@ def twospirals(n_samples: int = 300, noise: float = 0.5, random_state=None):
     -----
     The angle is ``t = sqrt(u) * 780 degrees`` with ``u ~ U(0, 1)``; the first spiral is
     ``(-t cos t, t sin t)`` and the second its point reflection through the origin.
+
+    Raises
+    ------
+    ValueError
+        If ``n_samples`` is not a positive int or ``noise`` is negative.
+
+    Examples
+    --------
+    >>> from ml import plots
+    >>> X, y = plots.twospirals(n_samples=100, random_state=0)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((200, 2), [0, 1])
     """
     check_number("n_samples", n_samples, integer=True, low=1)
     check_number("noise", noise, low=0)

@@ -30,6 +30,18 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, *, eps: float = 1e-6
     Returns
     -------
     grad : ndarray of the same shape as ``x``
+
+    Raises
+    ------
+    ValueError
+        If ``eps`` is not a positive number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> np.round(ml.numerical_gradient(lambda v: float(np.sum(v**3)), np.array([1.0, 2.0])), 6)
+    array([ 3., 12.])
     """
     check_number("eps", eps, low=0, low_inclusive=False)
     x = np.array(x, dtype=np.float64)
@@ -51,6 +63,35 @@ def check_gradient(f: Callable[[np.ndarray], float], x, analytic, *, eps: float 
 
     Below about 1e-7 the analytic gradient is right in float64; near 1 it is wrong. Both zero
     gives 0.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of one array.
+    x : array_like
+        The point at which the gradients are compared.
+    analytic : array_like
+        The gradient to check, of the shape of ``x``.
+    eps : float, default=1e-6
+        Step of the central differences.
+
+    Returns
+    -------
+    error : float
+        The relative error, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``analytic`` does not have the shape of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> x = np.array([1.0, 2.0])
+    >>> ml.check_gradient(lambda v: float(np.sum(v**2)), x, 2 * x) < 1e-7
+    True
     """
     analytic = np.asarray(analytic, dtype=np.float64)
     numeric = numerical_gradient(f, x, eps=eps)

@@ -35,6 +35,18 @@ class Callback:
     """Hooks into training; override any of them. ``model`` is the estimator being trained.
 
     ``on_epoch_end`` may return True to stop training (the stop counts as converged).
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml.train import Callback
+    >>> class StopAtLoss(Callback):
+    ...     def on_epoch_end(self, model, epoch, history):
+    ...         return history.loss[-1] < 0.5  # True stops training
+    >>> X, y = ml.datasets.load_digits()
+    >>> model = ml.MLPClassifier((16,), callbacks=[StopAtLoss()], random_state=0).fit(X / 16, y)
+    >>> model.history_.loss[-1] < 0.5 and model.history_.stop
+    'converged'
     """
 
     def on_train_begin(self, model) -> None: ...
@@ -60,7 +72,22 @@ class _FunctionCallback(Callback):
 
 def as_callbacks(callbacks) -> list[Callback]:
     """``Callback`` objects as they are, and functions ``f(model, epoch, history)`` as
-    callbacks whose ``on_epoch_end`` they are."""
+    callbacks whose ``on_epoch_end`` they are.
+
+    Parameters
+    ----------
+    callbacks : iterable of Callback or callable
+
+    Returns
+    -------
+    callbacks : list of Callback
+
+    Examples
+    --------
+    >>> from ml.train import as_callbacks
+    >>> [type(c).__name__ for c in as_callbacks([lambda model, epoch, history: None])]
+    ['_FunctionCallback']
+    """
     return [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
 
 
@@ -73,6 +100,23 @@ class History:
     epochs of the last run, ``no_improvement_count`` the epochs in a row that did not improve
     (it carries over from run to run, as scikit-learn's does) and ``stop`` says why the last run
     ended: "max_iter", "converged" (a stopping rule or a callback), or "interrupted" (Ctrl-C).
+
+    Parameters
+    ----------
+    loss, val_loss, val_score, learning_rate : list of float
+        One value per epoch (the validation ones only when validating).
+    samples_seen : int, default=0
+    n_iter : int, default=0
+    no_improvement_count : int, default=0
+    stop : {"max_iter", "converged", "interrupted"}, default="max_iter"
+
+    Examples
+    --------
+    >>> import ml
+    >>> X, y = ml.datasets.load_digits()
+    >>> history = ml.MLPClassifier((16,), max_iter=5, random_state=0).fit(X / 16, y).history_
+    >>> len(history.loss), history.n_iter, history.samples_seen
+    (5, 5, 8985)
     """
 
     loss: list[float] = field(default_factory=list)
@@ -134,6 +178,32 @@ def minibatches(n_samples: int, batch_size: int, rng=None, like=None) -> Iterato
 
     The order is a fresh permutation from ``rng`` when it is given (an index array on the device
     of the array ``like``, NumPy's by default), else ``0, 1, 2, ...`` (slices).
+
+    Parameters
+    ----------
+    n_samples : int
+    batch_size : int
+        Rows per batch, positive; the last batch may be smaller.
+    rng : numpy.random.Generator, optional
+        Shuffles the order; None keeps it.
+    like : array, optional
+        The index arrays are made on this array's device.
+
+    Yields
+    ------
+    index : slice or array of int
+        The rows of one batch.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is not a positive int.
+
+    Examples
+    --------
+    >>> from ml.train import minibatches
+    >>> list(minibatches(5, 2))
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
     """
     check_number("batch_size", batch_size, integer=True, low=1)
     if rng is None:
@@ -163,6 +233,29 @@ class Trainer:
     optimizer, schedule, history : the update rule, the schedule, and the :class:`History` of
         every run since the trainer was made
     rng : numpy.random.Generator
+
+    Raises
+    ------
+    ValueError
+        If ``schedule`` is not built on ``optimizer``.
+
+    Examples
+    --------
+    Least squares by minibatches, the gradient written by hand:
+
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> from ml.train import Trainer
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> Y = X @ np.array([[2.0], [-1.0]])
+    >>> W = np.zeros((2, 1))
+    >>> def loss_and_gradients(X_batch, Y_batch, w_batch):
+    ...     error = X_batch @ W - Y_batch
+    ...     return float(np.mean(error**2)), [2 * X_batch.T @ error / len(X_batch)]
+    >>> trainer = Trainer(optim.SGD(0.1), random_state=0)
+    >>> history = trainer.minibatch(loss_and_gradients, [W], X, Y, max_iter=50, batch_size=10)
+    >>> np.round(W.ravel(), 3)
+    array([ 2., -1.])
     """
 
     def __init__(self, optimizer=None, schedule=None, *, random_state=None):
@@ -456,7 +549,62 @@ def train(
     desc: str = "training",
 ) -> History:
     """Minibatch training in one call: a new :class:`Trainer` of ``optimizer`` and ``schedule``
-    runs :meth:`Trainer.minibatch` over ``params`` and returns its history."""
+    runs :meth:`Trainer.minibatch` over ``params`` and returns its history.
+
+    Parameters
+    ----------
+    loss_and_gradients : callable
+        ``loss_and_gradients(X_batch, Y_batch, w_batch)``: the loss of a batch and the gradient
+        of each array of ``params``.
+    params : list of arrays, or ml.nn.Sequential
+        Updated in place.
+    optimizer : ml.optim.Optimizer
+    X, Y : arrays of the same number of rows
+        The data; ``X`` may be a SciPy sparse matrix.
+    max_iter : int
+        The most epochs.
+    batch_size : int
+    sample_weight : array of shape (n_samples,), optional
+    shuffle : bool, default=True
+    random_state : None, int or Generator
+        Seeds the shuffles.
+    tol, n_iter_no_change : float
+        scikit-learn's stopping rule (see :class:`Trainer`).
+    validate : callable, optional
+        ``validate()`` gives the validation loss and score after each epoch.
+    schedule : ml.optim.Schedule, optional
+        Built on ``optimizer``.
+    callbacks : list of Callback or callables
+    model : object, optional
+        What the callbacks are handed as ``model``.
+    verbose : bool, default=False
+        Show a progress bar.
+    desc : str
+        The bar's label.
+
+    Returns
+    -------
+    history : History
+
+    Raises
+    ------
+    ml.DivergenceError
+        If the loss becomes NaN or infinite (the weights of the start of that epoch are kept).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> from ml.train import train
+    >>> X, Y = np.ones((20, 1)), np.full((20, 1), 3.0)
+    >>> w = np.zeros((1, 1))
+    >>> def loss_and_gradients(X_batch, Y_batch, w_batch):
+    ...     error = X_batch @ w - Y_batch
+    ...     return float(np.mean(error**2)), [2 * X_batch.T @ error / len(X_batch)]
+    >>> history = train(loss_and_gradients, [w], optim.SGD(0.1), X, Y, max_iter=30, batch_size=5)
+    >>> round(float(w[0, 0]), 3)
+    3.0
+    """
     trainer = Trainer(optimizer, schedule, random_state=random_state)
     return trainer.minibatch(
         loss_and_gradients,

@@ -47,6 +47,32 @@ def limit_blas_threads(client, n_threads: int | None = None) -> dict:
     worker's own ``nthreads``, so that workers sharing a machine do not oversubscribe its cores.
 
     Returns ``{worker address: limit}``. Workers that join later are not covered: call it again.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client
+    n_threads : int, optional
+        The limit; each worker's own ``nthreads`` when None.
+
+    Returns
+    -------
+    limits : dict of str to int
+        The limit set on each worker, by address.
+
+    Raises
+    ------
+    ValueError
+        If ``n_threads`` is not a positive int.
+
+    Examples
+    --------
+    >>> from dask.distributed import Client, LocalCluster
+    >>> from ml.distributed import limit_blas_threads
+    >>> with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    ...                   dashboard_address=None) as cluster, Client(cluster) as c:
+    ...     limits = limit_blas_threads(c)
+    >>> list(limits.values())
+    [1]
     """
     if n_threads is not None:
         check_number("n_threads", n_threads, integer=True, low=1)

@@ -64,6 +64,21 @@ class DataParallel(BlockPredictions, MetaEstimatorMixin, BaseEstimator):
         Epochs run.
     workers_ : list of str
         The workers that trained in the last round.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dask.distributed import Client, LocalCluster
+    >>> import ml
+    >>> from ml.distributed import DataParallel
+    >>> X, y = ml.datasets.load_digits()
+    >>> X_big, y_big = da.from_array(X / 16, chunks=(450, 64)), da.from_array(y, chunks=450)
+    >>> with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+    ...                   dashboard_address=None) as cluster, Client(cluster):
+    ...     model = DataParallel(ml.MLPClassifier((32,)), epochs=20, random_state=0)
+    ...     score = model.fit(X_big, y_big).estimator_.score(X / 16, y)
+    >>> bool(score > 0.9)
+    True
     """
 
     def __init__(

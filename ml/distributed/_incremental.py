@@ -35,6 +35,20 @@ class Incremental(BlockPredictions, MetaEstimatorMixin, BaseEstimator):
     and calls ``partial_fit`` on its whole batches. ``predict``,
     ``predict_proba`` and ``predict_log_proba`` map the trained estimator over the blocks and
     return Dask arrays; ``score`` returns a float.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.array as da
+    >>> import ml
+    >>> from ml.distributed import Incremental
+    >>> X, y = ml.datasets.load_digits()
+    >>> X_big, y_big = da.from_array(X / 16, chunks=(300, 64)), da.from_array(y, chunks=300)
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     model = Incremental(ml.MLPClassifier((32,)), epochs=40, random_state=0)
+    ...     score = model.fit(X_big, y_big).estimator_.score(X / 16, y)
+    >>> bool(score > 0.9)
+    True
     """
 
     def __init__(self, estimator, *, epochs=1, shuffle_blocks=True, random_state=None):

@@ -74,3 +74,23 @@ _SHARED_ATTRIBUTES = """
     n_features_in_ : int
     network_ : ml.nn.Sequential
 """
+
+
+def shared_parameters(*left_out: str) -> str:
+    """``_SHARED_PARAMETERS`` without the entries named ``left_out`` (which a docstring then
+    gives its own way)."""
+    entries, keep = [], True
+    for line in _SHARED_PARAMETERS.split("\n"):
+        if line.startswith("    ") and not line.startswith("        "):  # an entry's first line
+            keep = line.split(" : ")[0].strip() not in left_out
+        if keep:
+            entries.append(line)
+    return "\n".join(entries)
+
+
+_CLASS_WEIGHT = """    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+"""
+_REGRESSION_LOSS = """
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        Half the squared error, or the Poisson deviance (an ``exp`` output, for counts)."""

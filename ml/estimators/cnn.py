@@ -4,6 +4,12 @@ and ``ConvNetRegressor``, each the shared image core (:mod:`ml.estimators._conv`
 from __future__ import annotations
 
 from ml.estimators._conv import CONV_PARAMETERS, ConvNetMixin
+from ml.estimators._docs import (
+    _CLASS_WEIGHT,
+    _REGRESSION_LOSS,
+    _SHARED_ATTRIBUTES,
+    shared_parameters,
+)
 from ml.estimators.mlp import MLPClassifier, MLPRegressor
 
 
@@ -11,15 +17,19 @@ class ConvNetClassifier(ConvNetMixin, MLPClassifier):
     __doc__ = f"""Convolutional neural network classifier for images.
 
     Parameters
-    ----------{CONV_PARAMETERS}
-    **others
-        Every other parameter is :class:`ml.MLPClassifier`'s, with the same default.
-
+    ----------{CONV_PARAMETERS}{shared_parameters("hidden_layer_sizes")}{_CLASS_WEIGHT}
     Attributes
     ----------
     image_shape_ : (channels, height, width)
         The shape the images were read in.
-    Others as :class:`ml.MLPClassifier`'s; ``coefs_`` holds the Dense layers' weights.
+    classes_ : ndarray{_SHARED_ATTRIBUTES}
+    Examples
+    --------
+    >>> import ml
+    >>> images, labels = ml.datasets.load_digits(images=True)
+    >>> cnn = ml.ConvNetClassifier(conv_layers=[(8, 3)], max_iter=5, random_state=0)
+    >>> cnn.fit(images[:500] / 16, labels[:500]).predict(images[:3] / 16).shape
+    (3,)
     """
 
     def __init__(
@@ -106,15 +116,18 @@ class ConvNetRegressor(ConvNetMixin, MLPRegressor):
     (``loss="poisson"``).
 
     Parameters
-    ----------{CONV_PARAMETERS}
-    **others
-        Every other parameter is :class:`ml.MLPRegressor`'s, with the same default.
-
+    ----------{_REGRESSION_LOSS}{CONV_PARAMETERS}{shared_parameters("hidden_layer_sizes")}
     Attributes
     ----------
     image_shape_ : (channels, height, width)
-        The shape the images were read in.
-    Others as :class:`ml.MLPRegressor`'s; ``coefs_`` holds the Dense layers' weights.
+        The shape the images were read in.{_SHARED_ATTRIBUTES}
+    Examples
+    --------
+    >>> import ml
+    >>> images, labels = ml.datasets.load_digits(images=True)
+    >>> regressor = ml.ConvNetRegressor(conv_layers=[(8, 3)], max_iter=5, random_state=0)
+    >>> regressor.fit(images[:500] / 16, labels[:500] / 9).predict(images[:3] / 16).shape
+    (3,)
     """
 
     def __init__(

@@ -22,7 +22,12 @@ from ml.estimators._data import (
     index_of_labels,
 )
 from ml.estimators._device import labels_of
-from ml.estimators._docs import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
+from ml.estimators._docs import (
+    _CLASS_WEIGHT,
+    _REGRESSION_LOSS,
+    _SHARED_ATTRIBUTES,
+    _SHARED_PARAMETERS,
+)
 from ml.estimators._mlp import BaseMLP
 from ml.functional import log_softmax, sigmoid, softmax, softplus
 
@@ -43,12 +48,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     for two classes and for multilabel targets, one sigmoid per output with the logistic loss.
 
     Parameters
-    ----------{_SHARED_PARAMETERS}    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, multiplied into ``sample_weight``.
-
+    ----------{_SHARED_PARAMETERS}{_CLASS_WEIGHT}
     Attributes
     ----------
-    classes_ : ndarray{_SHARED_ATTRIBUTES}"""
+    classes_ : ndarray{_SHARED_ATTRIBUTES}
+    Examples
+    --------
+    >>> import ml
+    >>> X, y = ml.datasets.load_digits()
+    >>> mlp = ml.MLPClassifier((32,), max_iter=50, random_state=0).fit(X / 16, y)
+    >>> mlp.score(X / 16, y) > 0.95
+    True
+    >>> mlp.predict_proba(X[:2] / 16).shape
+    (2, 10)
+    """
 
     _saved_attributes = (*BaseMLP._saved_attributes, "classes_", "_multilabel")
 
@@ -273,10 +286,21 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     deviance (``loss="poisson"``), for counts.
 
     Parameters
-    ----------
-    loss : {{"squared_error", "poisson"}}, default="squared_error"{_SHARED_PARAMETERS}
+    ----------{_REGRESSION_LOSS}{_SHARED_PARAMETERS}
     Attributes
-    ----------{_SHARED_ATTRIBUTES}"""
+    ----------{_SHARED_ATTRIBUTES}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> X = np.linspace(-3, 3, 200)[:, None]
+    >>> mlp = ml.MLPRegressor(
+    ...     hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=300, random_state=0
+    ... )
+    >>> mlp = mlp.fit(X, np.sin(X[:, 0]))
+    >>> mlp.score(X, np.sin(X[:, 0])) > 0.9
+    True
+    """
 
     def __init__(
         self,

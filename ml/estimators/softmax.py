@@ -87,6 +87,15 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Epochs (or steps) run.
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> import ml
+    >>> X, y = ml.datasets.load_digits()
+    >>> model = ml.SoftmaxClassifier(learning_rate=0.1, max_iter=50, random_state=0)
+    >>> model = model.fit(X / 16, y)
+    >>> model.coef_.shape, model.score(X / 16, y) > 0.9
+    ((10, 64), True)
     """
 
     _saved_attributes = ("classes_", "coef_", "intercept_", "loss_curve_", "n_iter_")

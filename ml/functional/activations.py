@@ -128,7 +128,31 @@ _ALIASES = {"logistic": "sigmoid", "linear": "identity"}
 
 def get_activation(name: str) -> Activation:
     """Look an activation up by name: ``"relu"``, ``"tanh"``, ``"sigmoid"`` (or ``"logistic"``,
-    scikit-learn's name), ``"softplus"``, ``"leaky_relu"``, ``"identity"`` (or ``"linear"``)."""
+    scikit-learn's name), ``"softplus"``, ``"leaky_relu"``, ``"identity"`` (or ``"linear"``).
+
+    Parameters
+    ----------
+    name : str
+        One of the names above.
+
+    Returns
+    -------
+    activation : ml.functional.Activation
+        Its ``function`` and ``gradient``, both elementwise.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> relu = ml.get_activation("relu")
+    >>> relu.function(np.array([-1.0, 2.0])) + 0.0, relu.gradient(np.array([-1.0, 2.0]))
+    (array([0., 2.]), array([0., 1.]))
+    """
     key = _ALIASES.get(name, name) if isinstance(name, str) else name
     if key not in ACTIVATIONS:
         known = ", ".join(repr(k) for k in [*ACTIVATIONS, *_ALIASES])

@@ -53,6 +53,13 @@ def softmax(logits):
     -----
     Each row is shifted by its maximum first, ``exp(f - max f)``: the result is the same, and the
     largest exponent is ``exp(0) = 1``, so nothing overflows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> ml.softmax(np.array([[0.0, np.log(3.0)]]))
+    array([[0.25, 0.75]])
     """
     xp, f = _as_array(logits, "logits")
     exp_f = xp.exp(f - xp.max(f, axis=-1, keepdims=True))
@@ -63,6 +70,21 @@ def log_softmax(logits):
     """Row-wise ``log q_k = f_k - max f - log sum_j exp(f_j - max f)``, without forming ``q``.
 
     Finite for any finite logits (no log(0)), so it is the safe way to a cross-entropy.
+
+    Parameters
+    ----------
+    logits : array of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    log_probs : array of the same shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> ml.log_softmax(np.array([[0.0, 1000.0]]))  # no overflow, no log(0)
+    array([[-1000.,     0.]])
     """
     xp, f = _as_array(logits, "logits")
     shifted = f - xp.max(f, axis=-1, keepdims=True)
@@ -85,6 +107,14 @@ def cross_entropy(logits, Y, *, sample_weight=None, base: float | None = None):
     Returns
     -------
     loss : 0-d array
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> logits, Y = np.zeros((1, 4)), np.array([[1.0, 0.0, 0.0, 0.0]])
+    >>> float(ml.cross_entropy(logits, Y, base=2))  # uniform over 4 classes: 2 bits
+    2.0
     """
     xp, f, Y, weight = _prepare(logits, Y, sample_weight)
     loss = -xp.sum(Y * log_softmax(f) * weight)
@@ -92,7 +122,29 @@ def cross_entropy(logits, Y, *, sample_weight=None, base: float | None = None):
 
 
 def cross_entropy_gradient(logits, Y, *, sample_weight=None, base: float | None = None):
-    """Gradient of :func:`cross_entropy` with respect to the logits: ``dL/df = (q - Y) / n``."""
+    """Gradient of :func:`cross_entropy` with respect to the logits: ``dL/df = (q - Y) / n``.
+
+    Parameters
+    ----------
+    logits : array of shape (n_samples, n_classes)
+    Y : array of shape (n_samples, n_classes)
+        True distributions, usually one-hot rows.
+    sample_weight : array of shape (n_samples,), optional
+        Weights ``w_i``: the gradient becomes ``w_i (q_i - Y_i) / sum_j w_j``.
+    base : float, optional
+        Base of the loss's logarithm; the gradient is divided by ``log(base)``.
+
+    Returns
+    -------
+    gradient : array of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> ml.cross_entropy_gradient(np.zeros((1, 2)), np.array([[1.0, 0.0]]))
+    array([[-0.5,  0.5]])
+    """
     xp, f, Y, weight = _prepare(logits, Y, sample_weight)
     grad = (softmax(f) - Y) * weight
     return grad if base is None else grad / math.log(_check_base(base))
@@ -100,7 +152,7 @@ def cross_entropy_gradient(logits, Y, *, sample_weight=None, base: float | None 
 
 def cross_entropy_with_gradient(logits, Y, *, sample_weight=None):
     """:func:`cross_entropy` and :func:`cross_entropy_gradient` from one log-softmax: the loss
-    ``-sum_i w_i Y_i . log q_i`` and its gradient ``(q - Y) w`` with ``q = exp(log q)``."""
+    ``-sum_i w_i (Y_i, log q_i)`` and its gradient ``(q - Y) w`` with ``q = exp(log q)``."""
     xp, f, Y, weight = _prepare(logits, Y, sample_weight)
     log_q = log_softmax(f)
     return -xp.sum(Y * log_q * weight), (xp.exp(log_q) - Y) * weight
@@ -234,6 +286,18 @@ def one_hot(labels, n_classes: int | None = None, *, dtype=None):
     Returns
     -------
     Y : array of shape (n_labels, n_classes)
+
+    Raises
+    ------
+    ValueError
+        If a label is negative or not below ``n_classes``, or the labels are not integers.
+
+    Examples
+    --------
+    >>> import ml
+    >>> ml.one_hot([2, 0], 3)
+    array([[0, 0, 1],
+           [1, 0, 0]])
     """
     xp, labels = _as_array(labels, "labels")
     if labels.ndim != 1 or not xp.isdtype(labels.dtype, "integral"):
@@ -263,5 +327,29 @@ def label_binarize(labels, n_classes: int):
     Unlike ``sklearn.preprocessing.label_binarize``, a binary problem still gets two columns, which
     is what the softmax formulation needs: ``label_binarize([0, 1, 1, 0], 2)`` is
     ``[[1, 0], [0, 1], [0, 1], [1, 0]]``.
+
+    Parameters
+    ----------
+    labels : 1-d array of integers in ``[0, n_classes)``
+    n_classes : int
+        Number of columns, two or more.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_labels, n_classes)
+
+    Raises
+    ------
+    ValueError
+        If a label is outside ``[0, n_classes)``.
+
+    Examples
+    --------
+    >>> import ml
+    >>> ml.label_binarize([0, 1, 1, 0], 2)
+    array([[1, 0],
+           [0, 1],
+           [0, 1],
+           [1, 0]])
     """
     return one_hot(labels, n_classes)

@@ -44,7 +44,19 @@ _ALLOWED_KINDS = "biufUmM"  # booleans, numbers, text, dates and durations; neve
 
 
 class InvalidModelFile(ValueError):
-    """The file is not a model file this version of ml can read safely."""
+    """The file is not a model file this version of ml can read safely.
+
+    Examples
+    --------
+    >>> import ml
+    >>> with open("not-a-model.ml", "w") as f:
+    ...     _ = f.write("hello")
+    >>> try:
+    ...     ml.load("not-a-model.ml")
+    ... except ml.InvalidModelFile as error:
+    ...     print(isinstance(error, ValueError))
+    True
+    """
 
 
 def as_path(path) -> Path:

@@ -117,6 +117,24 @@ def save(model, path) -> None:
     ----------
     model : an ml estimator or ml.nn.Sequential
     path : str or os.PathLike
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not one of ml's estimators or a network of ml.nn layers (a subclass of
+        an estimator: pickle those).
+    ValueError
+        If the model holds what a model file cannot (labels that are not numbers, text,
+        booleans or dates).
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import nn
+    >>> net = nn.Sequential(nn.Dense(4, 3), nn.ReLU(), nn.Dense(3, 2))
+    >>> ml.save(net, "net.ml")
+    >>> ml.load("net.ml").summary((4,)) == net.summary((4,))
+    True
     """
     if hasattr(model, "layers") and hasattr(model, "state_dict"):
         save_network(model, path)
@@ -150,6 +168,20 @@ def load(path, *, custom_layers=()):
     ml.InvalidModelFile
         (a ValueError) if the file is not a model file, is truncated, corrupt, of a future format
         version, or describes layers or shapes that do not match its arrays.
+
+    Returns
+    -------
+    model : an ml estimator or ml.nn.Sequential
+        Of the class the file names.
+
+    Examples
+    --------
+    >>> import ml
+    >>> X, y = ml.datasets.load_digits()
+    >>> model = ml.SoftmaxClassifier(max_iter=5, random_state=0).fit(X, y)
+    >>> model.save("softmax.ml")
+    >>> bool((ml.load("softmax.ml").predict(X) == model.predict(X)).all())
+    True
     """
     classes = layer_classes(custom_layers)
     description, arrays = read_archive(path)

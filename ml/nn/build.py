@@ -37,6 +37,34 @@ def dense_stack(
     weights (and Dropout's random streams) are drawn from ``random_state``; a legacy RandomState
     is drawn from as it is, so ``RandomState(seed)`` gives scikit-learn's initial weights. As
     scikit-learn does, the output layer is initialised for a sigmoid after sigmoid layers.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Features of the input.
+    hidden_layer_sizes : sequence of int
+        Width of each hidden layer.
+    n_outputs : int
+        Units of the output layer.
+    activations : sequence of str
+        One activation name per hidden layer.
+    dropouts : sequence of float
+        One dropout probability per hidden layer (0 for none).
+    batch_norm : bool, default=False
+        A BatchNorm1d before each hidden activation.
+    random_state : None, int, Generator or RandomState
+        Seeds the weights and dropout's masks.
+    dtype : dtype, default=numpy.float32
+
+    Returns
+    -------
+    layers : list of Layer
+
+    Examples
+    --------
+    >>> from ml import nn
+    >>> nn.dense_stack(4, [8], 3, activations=["relu"], dropouts=[0.0], random_state=0)
+    [Dense(4, 8), ReLU(), Dense(8, 3)]
     """
     names = [get_activation(activation).name for activation in activations]
     layers, widths = [], [n_inputs, *hidden_layer_sizes]
@@ -69,6 +97,39 @@ def conv_stack(
 
     Kernels and pools are clipped to the image, so a 1 x n signal gets 1 x k kernels; "same"
     padding with a stride above 1 pads by ``kernel_size // 2``.
+
+    Parameters
+    ----------
+    image_shape : (int, int, int)
+        Channels, height and width of the input images.
+    blocks : sequence of (out_channels, kernel_size) or (out_channels, kernel_size, stride)
+        One convolutional block each.
+    activation : str, default="relu"
+    pool : int or None, default=2
+        Max-pooling window after each block; None for none.
+    padding : int, "same" or "valid", default="same"
+    batch_norm : bool, default=False
+        A BatchNorm2d after each convolution.
+    random_state : None, int or Generator
+        Seeds the kernels.
+    dtype : dtype, default=numpy.float32
+
+    Returns
+    -------
+    layers : list of Layer
+        To be put in a :class:`Sequential`, with a Flatten and Dense layers after them.
+
+    Raises
+    ------
+    ValueError
+        For a block that is not (out_channels, kernel_size[, stride]) of positive ints.
+
+    Examples
+    --------
+    >>> from ml import nn
+    >>> layers = nn.conv_stack((1, 8, 8), [(4, 3)], random_state=0)
+    >>> [type(layer).__name__ for layer in layers]
+    ['Conv2D', 'ReLU', 'MaxPool2D']
     """
     layers, name = [], get_activation(activation).name
     shape = tuple(image_shape)

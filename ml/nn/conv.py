@@ -137,6 +137,21 @@ class Conv2D(Layer):
     ``y = cols W^T + b``; backward ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W`` (made
     one kernel offset after another), then col2im. The work is done channels-last (NHWC) so that
     these rows are contiguous.
+
+    Raises
+    ------
+    ValueError
+        For channels that are not positive ints, a kernel, stride or padding that is not a
+        positive int or pair (padding at most ``kernel_size - 1``), "same" padding with a stride,
+        or kernels too large for memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> conv = nn.Conv2D(1, 4, 3, padding="same", random_state=0)
+    >>> conv.forward(np.zeros((2, 1, 8, 8), dtype=np.float32)).shape
+    (2, 4, 8, 8)
     """
 
     def __init__(
@@ -291,6 +306,23 @@ class Conv2D(Layer):
         )
 
 
+_POOL_PARAMETERS = """Parameters
+    ----------
+    kernel_size : int or (int, int)
+        The window's height and width.
+    stride : int, (int, int) or None, default=None
+        The window's step; None is ``kernel_size``.
+    padding : int or (int, int), default=0
+        Added around the input ({fill}), at most half the kernel (PyTorch's rule).
+
+    Raises
+    ------
+    ValueError
+        For a kernel, stride or padding that is not a positive int or pair (padding: not in
+        ``[0, kernel_size // 2]``).
+"""  # the pools' own, with what their padding holds
+
+
 class _Pool2D(Layer):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -313,12 +345,20 @@ class _Pool2D(Layer):
 
 
 class MaxPool2D(_Pool2D):
-    """``y[n, c, i, j] = max`` of the window at ``(s i, s j)``; the gradient flows to the
+    __doc__ = f"""``y[n, c, i, j] = max`` of the window at ``(s i, s j)``; the gradient flows to the
     window's maximum. ``stride`` defaults to ``kernel_size``; padding is -inf.
 
     Windows that tile the image (stride = kernel, no padding, the usual case) take a fast path:
     the maximum of the kh*kw strided views ``x[:, :, i::kh, j::kw]`` (no window copies, no
     reduction over short axes), and a tie for the maximum shares the gradient equally.
+
+    {_POOL_PARAMETERS.format(fill="-inf")}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4)).shape
+    (1, 1, 2, 2)
     """
 
     def forward(self, x, training: bool = False):
@@ -376,8 +416,17 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """``y[n, c, i, j] = mean`` of the window at ``(s i, s j)`` (zero padding counts, as
-    PyTorch's default); each input of a window gets ``dy / (kh kw)``."""
+    __doc__ = f"""``y[n, c, i, j] = mean`` of the window at ``(s i, s j)`` (zero padding counts, as
+    PyTorch's default); each input of a window gets ``dy / (kh kw)``.
+
+    {_POOL_PARAMETERS.format(fill="zeros, which count in the mean")}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4)).shape
+    (1, 1, 2, 2)
+    """
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)
@@ -393,7 +442,15 @@ class AvgPool2D(_Pool2D):
 
 
 class GlobalAvgPool2D(Layer):
-    """``(N, C, H, W) -> (N, C)``: the mean of each channel; backward spreads ``dy / (H W)``."""
+    """``(N, C, H, W) -> (N, C)``: the mean of each channel; backward spreads ``dy / (H W)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.GlobalAvgPool2D().forward(np.ones((2, 3, 4, 4))).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
 
     def forward(self, x, training: bool = False):
         _check_images(self, x)

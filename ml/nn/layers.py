@@ -73,6 +73,22 @@ class Layer(abc.ABC):
     ``forward(x, training=True)`` keeps what ``backward`` needs (:meth:`_save_for_backward`);
     inference (``training=False``) keeps nothing on the layer, so that one network can predict
     from many threads at once. Copies and pickles leave out what was kept, and the gradients.
+
+    Examples
+    --------
+    A layer of your own: ``forward`` and ``backward``, nothing else is required.
+
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> class Square(nn.Layer):
+    ...     def forward(self, x, training=False):
+    ...         self._save_for_backward(training, x=x)
+    ...         return x * x
+    ...     def backward(self, dout):
+    ...         return 2 * self._saved_for_backward("x") * dout
+    >>> net = nn.Sequential(nn.Dense(2, 2, random_state=0), Square())
+    >>> net.forward(np.ones((1, 2), dtype=np.float32), training=True).shape
+    (1, 2)
     """
 
     def __init__(self):
@@ -234,6 +250,21 @@ class Dense(Layer):
 
     Shapes: ``x`` (n, in_features), ``W`` (in_features, out_features), ``b`` (out_features,).
     Backward: ``dW = x^T dy``, ``db = sum_i dy_i``, ``dx = dy W^T``.
+
+    Raises
+    ------
+    ValueError
+        If ``in_features`` or ``out_features`` is not a positive int, or the weights would not
+        fit in memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> layer = nn.Dense(3, 2, random_state=0)
+    >>> y = layer.forward(np.ones((4, 3), dtype=np.float32), training=True)
+    >>> layer.backward(np.ones_like(y)).shape, layer.grads["W"].shape
+    ((4, 3), (3, 2))
     """
 
     def __init__(
@@ -292,7 +323,25 @@ class Dense(Layer):
 
 class Activation(Layer):
     """Elementwise ``y = g(x)``; backward ``dx = dy * g'(x)``. ``name`` is any activation of the
-    registry (:func:`ml.functional.get_activation`)."""
+    registry (:func:`ml.functional.get_activation`).
+
+    Parameters
+    ----------
+    name : str
+        "relu", "tanh", "sigmoid" (or "logistic"), "softplus", "leaky_relu", "identity".
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.Activation("tanh").forward(np.zeros((1, 2)))
+    array([[0., 0.]])
+    """
 
     def __init__(self, name: str):
         super().__init__()
@@ -318,7 +367,15 @@ class Activation(Layer):
 
 
 class Identity(Activation):
-    """``y = x``."""
+    """``y = x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.Identity().forward(np.array([[-1.0, 0.5]]))
+    array([[-1. ,  0.5]])
+    """
 
     def __init__(self):
         super().__init__("identity")
@@ -329,7 +386,18 @@ class Identity(Activation):
 
 class ReLU(Activation):
     """``y = max(0, x)``; ``dx = dy [y > 0]``, from the output kept by forward (``y > 0``
-    exactly where ``x > 0``)."""
+    exactly where ``x > 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> relu = nn.ReLU()
+    >>> relu.forward(np.array([[-1.0, 0.5]]), training=True)
+    array([[0. , 0.5]])
+    >>> relu.backward(np.array([[3.0, 3.0]]))  # the gradient passes where x > 0
+    array([[0., 3.]])
+    """
 
     def __init__(self):
         super().__init__("relu")
@@ -350,7 +418,25 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """``y = x if x > 0 else negative_slope * x``."""
+    """``y = x if x > 0 else negative_slope * x``.
+
+    Parameters
+    ----------
+    negative_slope : float, default=0.01
+        The slope for negative inputs, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``negative_slope`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.LeakyReLU(0.1).forward(np.array([[-2.0, 3.0]]))
+    array([[-0.2,  3. ]])
+    """
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__("leaky_relu")
@@ -368,7 +454,15 @@ class LeakyReLU(Activation):
 
 
 class Tanh(Activation):
-    """``y = tanh x``; ``dx = dy * (1 - y^2)``, from the saved output."""
+    """``y = tanh x``; ``dx = dy * (1 - y^2)``, from the saved output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> np.round(nn.Tanh().forward(np.array([[-1.0, 0.0, 1.0]])), 4)
+    array([[-0.7616,  0.    ,  0.7616]])
+    """
 
     def __init__(self):
         super().__init__("tanh")
@@ -379,7 +473,18 @@ class Tanh(Activation):
 
 
 class Sigmoid(Activation):
-    """``y = 1 / (1 + e^-x)``; ``dx = dy * y (1 - y)``, from the saved output."""
+    """``y = 1 / (1 + e^-x)``; ``dx = dy * y (1 - y)``, from the saved output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> sigmoid = nn.Sigmoid()
+    >>> sigmoid.forward(np.array([[0.0]]), training=True)
+    array([[0.5]])
+    >>> sigmoid.backward(np.array([[1.0]]))  # g'(0) = g(0) (1 - g(0))
+    array([[0.25]])
+    """
 
     def __init__(self):
         super().__init__("sigmoid")
@@ -390,7 +495,15 @@ class Sigmoid(Activation):
 
 
 class Softplus(Activation):
-    """``y = log(1 + e^x)``; ``dx = dy * sigmoid(x)``."""
+    """``y = log(1 + e^x)``; ``dx = dy * sigmoid(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> np.round(nn.Softplus().forward(np.array([[0.0, 30.0]])), 4)  # log(1 + e^x)
+    array([[ 0.6931, 30.    ]])
+    """
 
     def __init__(self):
         super().__init__("softplus")
@@ -401,6 +514,29 @@ class Dropout(Layer):
     that ``E[y] = x``; at inference ``y = x``. Backward: ``dx = dy * m / (1 - p)``.
 
     Works on input of any shape. The mask comes from ``rng``, seeded by ``random_state``.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of dropping each value in training, in [0, 1).
+    random_state : None, int or Generator
+        Seeds the masks.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> drop = nn.Dropout(0.5, random_state=0)
+    >>> x = np.ones((1, 6), dtype=np.float32)
+    >>> sorted(set(drop.forward(x, training=True).ravel().tolist())) in ([0.0, 2.0], [2.0], [0.0])
+    True
+    >>> drop.forward(x).tolist()  # inference: the identity
+    [[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]
     """
 
     def __init__(self, p: float = 0.5, *, random_state=None):
@@ -430,7 +566,15 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """``(n, d1, d2, ...) -> (n, d1 * d2 * ...)``; backward reshapes the gradient back."""
+    """``(n, d1, d2, ...) -> (n, d1 * d2 * ...)``; backward reshapes the gradient back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> nn.Flatten().forward(np.zeros((2, 3, 4, 4))).shape
+    (2, 48)
+    """
 
     def forward(self, x, training: bool = False):
         self._save_for_backward(training, shape=tuple(x.shape))
@@ -459,5 +603,27 @@ def config_int(config: dict, key: str) -> int:
 
 
 def activation_layer(name: str) -> Activation:
-    """The layer of the activation ``name`` (any name or alias of the registry)."""
+    """The layer of the activation ``name`` (any name or alias of the registry).
+
+    Parameters
+    ----------
+    name : str
+        "relu", "tanh", "sigmoid" (or "logistic"), "softplus", "leaky_relu", "identity".
+
+    Returns
+    -------
+    layer : Activation
+        ``ReLU()`` for "relu", and so on.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> from ml import nn
+    >>> nn.activation_layer("logistic")
+    Sigmoid()
+    """
     return _ACTIVATION_LAYERS[A.get_activation(name).name]()

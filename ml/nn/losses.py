@@ -51,7 +51,17 @@ class Loss:
 
 
 class SoftmaxCrossEntropy(Loss):
-    """Softmax of the logits and cross-entropy with one-hot targets; gradient ``(q - Y) / n``."""
+    """Softmax of the logits and cross-entropy with one-hot targets; gradient ``(q - Y) / n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> criterion = nn.SoftmaxCrossEntropy()
+    >>> loss = criterion.forward(np.array([[0.5, -0.5]]), np.array([[1.0, 0.0]]))
+    >>> criterion.backward().shape
+    (1, 2)
+    """
 
     function = staticmethod(F.cross_entropy)
     gradient = staticmethod(F.cross_entropy_gradient)
@@ -69,7 +79,17 @@ class SoftmaxCrossEntropy(Loss):
 
 
 class BinaryCrossEntropy(Loss):
-    """Sigmoid of each logit and the logistic loss; gradient ``(sigmoid(f) - Y) / n``."""
+    """Sigmoid of each logit and the logistic loss; gradient ``(sigmoid(f) - Y) / n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> criterion = nn.BinaryCrossEntropy()
+    >>> loss = criterion.forward(np.array([[0.5, -0.5]]), np.array([[1.0, 0.0]]))
+    >>> criterion.backward().shape
+    (1, 2)
+    """
 
     function = staticmethod(F.binary_cross_entropy)
     gradient = staticmethod(F.binary_cross_entropy_gradient)
@@ -77,11 +97,31 @@ class BinaryCrossEntropy(Loss):
 
 
 class SquaredError(Loss):
-    """Half the mean squared error of an identity output; gradient ``(f - Y) / (n m)``."""
+    """Half the mean squared error of an identity output; gradient ``(f - Y) / (n m)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> criterion = nn.SquaredError()
+    >>> loss = criterion.forward(np.array([[0.5, -0.5]]), np.array([[1.0, 0.0]]))
+    >>> criterion.backward().shape
+    (1, 2)
+    """
 
 
 class PoissonLoss(Loss):
-    """Poisson deviance of ``exp(f)``; gradient ``(exp(f) - Y) / n``."""
+    """Poisson deviance of ``exp(f)``; gradient ``(exp(f) - Y) / n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> criterion = nn.PoissonLoss()
+    >>> loss = criterion.forward(np.array([[0.5, -0.5]]), np.array([[2.0, 0.0]]))
+    >>> criterion.backward().shape
+    (1, 2)
+    """
 
     function = staticmethod(F.poisson_loss)
     gradient = staticmethod(F.poisson_loss_gradient)
@@ -89,7 +129,17 @@ class PoissonLoss(Loss):
 
 
 class MulticlassHinge(Loss):
-    """The lecture's multi-class SVM loss with margin 1."""
+    """The lecture's multi-class SVM loss with margin 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> criterion = nn.MulticlassHinge()
+    >>> loss = criterion.forward(np.array([[0.5, -0.5]]), np.array([[1.0, 0.0]]))
+    >>> criterion.backward().shape
+    (1, 2)
+    """
 
     function = staticmethod(F.multiclass_hinge)
     gradient = staticmethod(F.multiclass_hinge_gradient)

@@ -94,11 +94,55 @@ class _BatchNorm(Layer):
         return str(self.num_features)
 
 
+_PARAMETERS = """
+    Parameters
+    ----------
+    num_features : int
+        Features (BatchNorm1d) or channels (BatchNorm2d) normalised.
+    momentum : float, default=0.1
+        Weight of each batch in the running statistics used at inference (PyTorch's).
+    eps : float, default=1e-5
+        Added to the variance before its square root.
+    dtype : dtype, default=numpy.float32
+        Of ``gamma``, ``beta`` and the running statistics.
+
+    Raises
+    ------
+    ValueError
+        If ``num_features`` is not a positive int, ``momentum`` not in [0, 1] or ``eps`` not
+        positive.
+"""  # BatchNorm1d's and BatchNorm2d's
+
+
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of input (n, features) over the batch, per feature."""
+    __doc__ = f"""Batch normalisation of input (n, features) over the batch, per feature.
+
+{_PARAMETERS}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> layer = nn.BatchNorm1d(3)
+    >>> x = np.random.default_rng(0).normal(5, 2, size=(8, 3)).astype(np.float32)
+    >>> y = layer.forward(x, training=True)
+    >>> bool(abs(float(y.mean())) < 1e-5)
+    True
+    """
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of images (N, C, H, W): statistics per channel over N, H and W."""
+    __doc__ = f"""Batch normalisation of images (N, C, H, W), per channel over N, H and W.
+
+{_PARAMETERS}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> layer = nn.BatchNorm2d(3)
+    >>> x = np.random.default_rng(0).normal(5, 2, size=(4, 3, 5, 5)).astype(np.float32)
+    >>> y = layer.forward(x, training=True)
+    >>> bool(abs(float(y.mean())) < 1e-5)
+    True
+    """
 
     _axes = (0, 2, 3)

@@ -15,7 +15,7 @@ __all__ = ["Sequential"]
 
 
 class Sequential(Layer):
-    """A network ``f(x) = layer_L(... layer_2(layer_1(x)))``.
+    """A network of layers applied in order, ``f(x) = layer_L(...(layer_2(layer_1(x))))``.
 
     ``forward`` runs the layers in order; ``backward(dout)`` runs their ``backward`` in reverse,
     which is backpropagation: each layer turns ``dL/d(output)`` into ``dL/d(input)`` and fills its
@@ -23,6 +23,26 @@ class Sequential(Layer):
 
     Like PyTorch, a network is in training mode after ``train()`` and in inference mode after
     ``eval()`` (the default); the mode decides what Dropout and BatchNorm do.
+
+    Parameters
+    ----------
+    *layers : Layer
+        The layers, in the order they are applied.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an ml.nn layer, or (in ``forward``) the input is not an array of
+        numbers of the parameters' library.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> net = nn.Sequential(nn.Dense(4, 8, random_state=0), nn.ReLU(), nn.Dense(8, 2))
+    >>> out = net.forward(np.ones((3, 4), dtype=np.float32), training=True)
+    >>> net.backward(np.ones_like(out)).shape, len(net.parameters())
+    ((3, 4), 4)
     """
 
     def __init__(self, *layers: Layer):

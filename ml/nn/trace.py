@@ -22,7 +22,28 @@ __all__ = ["LayerTrace", "Trace", "hidden_activations", "trace"]
 @dataclass
 class LayerTrace:
     """What one layer saw: ``output = layer(input)``; backward turned ``grad_output`` (dL/dy)
-    into ``grad_input`` (dL/dx) and filled ``param_grads`` (dL/dW, dL/db, ...)."""
+    into ``grad_input`` (dL/dx) and filled ``param_grads`` (dL/dW, dL/db, ...).
+
+    Parameters
+    ----------
+    name : str
+        The layer, as its ``repr``.
+    input, output : ndarray
+        What the layer was given and what it returned.
+    grad_output, grad_input : ndarray or None
+        ``dL/d(output)`` and ``dL/d(input)`` of the backward pass.
+    param_grads : dict of str to ndarray
+        The gradient of each parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> net = nn.Sequential(nn.Dense(2, 3), nn.ReLU(), nn.Dense(3, 2))
+    >>> first = nn.trace(net, np.ones((4, 2), dtype=np.float32), np.array([0, 1, 0, 1])).layers[0]
+    >>> first.output.shape, sorted(first.param_grads)
+    ((4, 3), ['W', 'b'])
+    """
 
     name: str
     input: np.ndarray
@@ -34,7 +55,24 @@ class LayerTrace:
 
 @dataclass
 class Trace:
-    """A recorded forward and backward pass: one :class:`LayerTrace` per layer, and the loss."""
+    """A recorded forward and backward pass: one :class:`LayerTrace` per layer, and the loss.
+
+    Parameters
+    ----------
+    layers : list of LayerTrace
+        One per layer, in order.
+    loss : float
+        The loss of the pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> net = nn.Sequential(nn.Dense(2, 3), nn.ReLU(), nn.Dense(3, 2))
+    >>> recorded = nn.trace(net, np.ones((4, 2), dtype=np.float32), np.array([0, 1, 0, 1]))
+    >>> len(recorded.layers), recorded.loss > 0
+    (3, True)
+    """
 
     layers: list[LayerTrace]
     loss: float
@@ -78,6 +116,35 @@ def trace(network, x, y, loss: Loss | None = None) -> Trace:
     ``y`` holds class labels (with the default softmax cross-entropy loss, one-hot encoded for
     the network's outputs) or target values (any other ``loss``, or float ``y``, which defaults
     to the squared error). The network's parameters are not changed; their gradients are.
+
+    Parameters
+    ----------
+    network : ml.nn.Sequential
+    x : array of shape (n_samples, ...)
+    y : array of shape (n_samples,) or (n_samples, n_outputs)
+        Labels or targets.
+    loss : ml.nn.losses.Loss, optional
+        The loss; softmax cross-entropy for labels, squared error for float targets.
+
+    Returns
+    -------
+    trace : Trace
+        What each layer saw, forward and backward, and the loss;
+        :func:`ml.plots.plot_backprop` draws it.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` does not fit the network's outputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> net = nn.Sequential(nn.Dense(2, 3), nn.ReLU(), nn.Dense(3, 2))
+    >>> recorded = nn.trace(net, np.ones((4, 2), dtype=np.float32), np.array([0, 1, 0, 1]))
+    >>> [layer.name for layer in recorded.layers]
+    ['Dense(2, 3)', 'ReLU()', 'Dense(3, 2)']
     """
     x, y = np.asarray(x), np.asarray(y)
     if len(y) != len(x):
@@ -104,7 +171,26 @@ def trace(network, x, y, loss: Loss | None = None) -> Trace:
 def hidden_activations(network, x) -> list:
     """What every hidden unit computes for ``x``: the output of each activation layer before the
     last Dense layer, in inference mode (dropout off), one array of shape (n_samples, width) per
-    hidden layer. Nothing is kept for a backward pass."""
+    hidden layer. Nothing is kept for a backward pass.
+
+    Parameters
+    ----------
+    network : ml.nn.Sequential
+    x : array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    activations : list of arrays
+        One (n_samples, width) array per hidden layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn
+    >>> net = nn.Sequential(nn.Dense(2, 5), nn.ReLU(), nn.Dense(5, 3), nn.Tanh(), nn.Dense(3, 1))
+    >>> [a.shape for a in nn.hidden_activations(net, np.zeros((4, 2), dtype=np.float32))]
+    [(4, 5), (4, 3)]
+    """
     layers = list(network.all_layers())
     last_dense = max(i for i, layer in enumerate(layers) if isinstance(layer, Dense))
     outputs, value = [], x

@@ -35,6 +35,38 @@ def minimize_lbfgs(
 
     Ctrl-C stops the search with a warning and the parameters of the last iteration (the result's
     ``status`` is then -2). Returns scipy's result and the loss after each iteration.
+
+    Parameters
+    ----------
+    loss_and_gradients : callable
+        ``loss_and_gradients()``: the loss at the current ``params`` and one gradient per
+        parameter.
+    params : list of ndarray
+        Updated in place.
+    max_iter : int
+        The most iterations.
+    max_fun : int, default=15000
+        The most loss evaluations.
+    tol : float, default=1e-4
+        SciPy's ``ftol`` and ``gtol``.
+    callback : callable, optional
+        ``callback(loss)`` after each iteration; returning True stops.
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+    losses : list of float
+        The loss after each iteration.
+
+        Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> w = np.array([3.0, -1.0])
+    >>> result, losses = optim.minimize_lbfgs(
+    ...     lambda: (float(np.sum((w - 1) ** 2)), [2 * (w - 1)]), [w], max_iter=50)
+    >>> np.round(w, 4)
+    array([1., 1.])
     """
     sizes = [math.prod(p.shape) for p in params]
     splits = np.cumsum(sizes)[:-1]

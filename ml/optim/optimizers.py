@@ -35,6 +35,30 @@ class Optimizer(abc.ABC):
     """Base class: ``learning_rate`` may be changed between steps (by a schedule).
 
     ``t`` counts the steps taken; ``state[i]`` holds the arrays kept for the ``i``-th parameter.
+
+    Parameters
+    ----------
+    learning_rate : float
+        The step's scale, positive.
+
+    Raises
+    ------
+    ValueError
+        If ``learning_rate`` is not a positive number.
+
+    Examples
+    --------
+    A rule of your own is one method, ``_update(w, g, state)``, which updates ``w`` in place:
+
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> class SignSGD(optim.Optimizer):
+    ...     def _update(self, w, g, state):
+    ...         w -= self.learning_rate * np.sign(g)
+    >>> w = np.array([1.0, -1.0])
+    >>> SignSGD(0.5).step([w], [np.array([2.0, -3.0])])
+    >>> w
+    array([ 0.5, -0.5])
     """
 
     _hyperparameters: tuple[str, ...] = ()
@@ -204,6 +228,29 @@ class SGD(Optimizer):
 
     ``v <- momentum * v - lr * g``; the step is ``v``, or ``momentum * v - lr * g`` with
     ``nesterov=True``. With ``momentum=0`` this is ``w <- w - lr * g``.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.01
+    momentum : float, default=0.0
+        In [0, 1].
+    nesterov : bool, default=False
+
+    Raises
+    ------
+    ValueError
+        If a rate is out of range.
+    TypeError
+        If ``nesterov`` is not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> w = np.array([1.0, 2.0])
+    >>> optim.SGD(learning_rate=0.1).step([w], [np.array([1.0, 1.0])])
+    >>> w
+    array([0.9, 1.9])
     """
 
     _hyperparameters = ("momentum", "nesterov")
@@ -237,7 +284,30 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``, and with
     the bias corrections ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` the step is
-    ``lr * m_hat / (sqrt(v_hat) + epsilon)``."""
+    ``lr * m_hat / (sqrt(v_hat) + epsilon)``.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the moments, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the root of the second moment, positive.
+
+    Raises
+    ------
+    ValueError
+        If a rate is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> w = np.array([1.0, -1.0])
+    >>> optim.Adam(learning_rate=0.1).step([w], [np.array([3.0, -0.5])])
+    >>> np.round(w, 6)  # the first step is learning_rate * sign(g)
+    array([ 0.9, -0.9])
+    """
 
     _hyperparameters = ("beta_1", "beta_2", "epsilon")
     _state_names = ("m", "v")
@@ -305,7 +375,30 @@ def _adam_in_place(beta_1, beta_2, lr_t, eps_t, w, g, m, v):
 
 
 class RMSProp(Optimizer):
-    """RMSProp (Hinton 2012): ``v <- rho v + (1 - rho) g^2``; step ``lr * g / (sqrt(v) + eps)``."""
+    """RMSProp (Hinton 2012): ``v <- rho v + (1 - rho) g^2``; step ``lr * g / (sqrt(v) + eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.01
+    rho : float, default=0.99
+        Decay rate of the mean square, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the root mean square, positive.
+
+    Raises
+    ------
+    ValueError
+        If a rate is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import optim
+    >>> w = np.array([1.0])
+    >>> optim.RMSProp(learning_rate=0.01).step([w], [np.array([2.0])])
+    >>> np.round(w, 4)
+    array([0.9])
+    """
 
     _hyperparameters = ("rho", "epsilon")
     _state_names = ("v",)

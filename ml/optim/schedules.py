@@ -28,7 +28,29 @@ __all__ = [
 
 class Schedule:
     """``learning_rate = learning_rate_init`` always: the optimizer's rate when the schedule is
-    built on it."""
+    built on it.
+
+    Parameters
+    ----------
+    optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> adam = optim.Adam(learning_rate=0.1)
+    >>> schedule = optim.Constant(adam)
+    >>> for epoch in range(1, 4):
+    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> adam.learning_rate
+    0.1
+    """
 
     def __init__(self, optimizer):
         if not hasattr(optimizer, "learning_rate"):
@@ -69,11 +91,59 @@ class Schedule:
 
 
 class Constant(Schedule):
-    """scikit-learn's "constant"."""
+    """scikit-learn's "constant".
+
+    Parameters
+    ----------
+    optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> adam = optim.Adam(learning_rate=0.1)
+    >>> schedule = optim.Constant(adam)
+    >>> for epoch in range(1, 4):
+    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> adam.learning_rate
+    0.1
+    """
 
 
 class InvScaling(Schedule):
-    """scikit-learn's "invscaling": ``lr = learning_rate_init / (samples_seen + 1)^power_t``."""
+    """scikit-learn's "invscaling": ``lr = learning_rate_init / (samples_seen + 1)^power_t``.
+
+    Parameters
+    ----------
+    optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``.
+    power_t : float, default=0.5
+        The exponent, at least 0.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    ValueError
+        If ``power_t`` is negative.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> adam = optim.Adam(learning_rate=0.1)
+    >>> schedule = optim.InvScaling(adam, power_t=0.5)
+    >>> for epoch in range(1, 4):
+    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> round(adam.learning_rate, 6)  # 0.1 / sqrt(301)
+    0.005764
+    """
 
     def __init__(self, optimizer, power_t: float = 0.5):
         super().__init__(optimizer)
@@ -85,7 +155,29 @@ class InvScaling(Schedule):
 
 class Adaptive(Schedule):
     """scikit-learn's "adaptive": keep the rate while the loss improves; on each plateau divide it
-    by 5, and stop once it falls below 1e-6."""
+    by 5, and stop once it falls below 1e-6.
+
+    Parameters
+    ----------
+    optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> adam = optim.Adam(learning_rate=0.1)
+    >>> schedule = optim.Adaptive(adam)
+    >>> for epoch in range(1, 4):
+    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> schedule.plateau(), adam.learning_rate  # a plateau: the rate / 5
+    (True, 0.02)
+    """
 
     def plateau(self) -> bool:
         if self.optimizer.learning_rate <= 1e-6:
@@ -95,7 +187,35 @@ class Adaptive(Schedule):
 
 
 class StepDecay(Schedule):
-    """``lr = learning_rate_init * gamma^(epoch // step_size)`` (PyTorch's ``StepLR``)."""
+    """``lr = learning_rate_init * gamma^(epoch // step_size)`` (PyTorch's ``StepLR``).
+
+    Parameters
+    ----------
+    optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``.
+    step_size : int, default=30
+        Epochs between two decays, positive.
+    gamma : float, default=0.1
+        The factor of each decay, in (0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    ValueError
+        If ``step_size`` or ``gamma`` is out of range.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> adam = optim.Adam(learning_rate=0.1)
+    >>> schedule = optim.StepDecay(adam, step_size=2, gamma=0.5)
+    >>> for epoch in range(1, 4):
+    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> adam.learning_rate  # halved after epoch 2
+    0.05
+    """
 
     def __init__(self, optimizer, step_size: int = 30, gamma: float = 0.1):
         super().__init__(optimizer)
@@ -109,7 +229,35 @@ class StepDecay(Schedule):
 class Cosine(Schedule):
     """``lr = eta_min + (learning_rate_init - eta_min) (1 + cos(pi epoch / T_max)) / 2``: from the
     initial rate down to ``eta_min`` over ``T_max`` epochs, and back up after that, as PyTorch's
-    ``CosineAnnealingLR`` does."""
+    ``CosineAnnealingLR`` does.
+
+    Parameters
+    ----------
+    optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``.
+    T_max : int, default=200
+        Epochs of the half period, positive.
+    eta_min : float, default=0.0
+        The lowest rate, at least 0.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    ValueError
+        If ``T_max`` or ``eta_min`` is out of range.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> adam = optim.Adam(learning_rate=0.1)
+    >>> schedule = optim.Cosine(adam, T_max=3)
+    >>> for epoch in range(1, 4):
+    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> adam.learning_rate  # down to eta_min after T_max epochs
+    0.0
+    """
 
     def __init__(self, optimizer, T_max: int = 200, eta_min: float = 0.0):
         super().__init__(optimizer)
@@ -132,6 +280,32 @@ SCHEDULES = {
 
 def make_schedule(name: str, optimizer, **options) -> Schedule:
     """The schedule ``name`` ("constant", "invscaling", "adaptive", "step", "cosine") of
-    ``optimizer``'s rate."""
+    ``optimizer``'s rate.
+
+    Parameters
+    ----------
+    name : str
+        "constant", "invscaling", "adaptive", "step" or "cosine".
+    optimizer : ml.optim.Optimizer
+        The optimizer whose rate the schedule sets.
+    **options
+        The schedule's own parameters (``power_t``, ``step_size``, ``gamma``, ``T_max``,
+        ``eta_min``).
+
+    Returns
+    -------
+    schedule : Schedule
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a bad option.
+
+    Examples
+    --------
+    >>> from ml import optim
+    >>> optim.make_schedule("cosine", optim.Adam(), T_max=10)  # doctest: +ELLIPSIS
+    <ml.optim.schedules.Cosine object at ...>
+    """
     check_option("learning_rate", name, tuple(SCHEDULES))
     return SCHEDULES[name](optimizer, **options)

@@ -26,7 +26,18 @@ Loss = Callable[[np.ndarray], float]
 
 
 class SearchResult(NamedTuple):
-    """What a search returns: unpack it as ``losses, W = random_search(...)``."""
+    """What a search returns: unpack it as ``losses, W = random_search(...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> result = ml.random_search(lambda W: float(np.sum(W**2)), (2, 2), max_iter=10,
+    ...                           random_state=0, verbose=False)
+    >>> losses, W = result
+    >>> result.losses is losses, W.shape
+    (True, (2, 2))
+    """
 
     losses: np.ndarray
     """Loss after each of the ``max_iter`` steps."""
@@ -60,6 +71,20 @@ def random_search(
         Seeds the candidates; the same seed gives the same search.
     verbose : bool
         Show a tqdm progress bar.
+
+    Returns
+    -------
+    result : ml.optim.SearchResult
+        ``(losses, W)``: the loss of each candidate, and the best candidate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> losses, W = ml.random_search(lambda W: float(np.sum((W - 0.01) ** 2)), (2, 2),
+    ...                              max_iter=50, random_state=0, verbose=False)
+    >>> len(losses), W.shape
+    (50, (2, 2))
     """
     max_iter, step_size, rng = _check_search(shape, max_iter, step_size, random_state)
     W = rng.normal(0, step_size, size=shape)
@@ -83,6 +108,35 @@ def random_local_search(
 
     The lecture calls this "random descent": a local search in a random direction. Parameters as
     in :func:`random_search`; ``step_size`` is the standard deviation of each step.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(W)``, the scalar loss of a weight matrix.
+    shape : tuple of int
+        Shape of ``W``.
+    max_iter : int, default=1000
+        Steps tried.
+    step_size : float, default=0.01
+        Standard deviation of each step.
+    random_state : None, int or Generator
+        Seeds the start and the steps.
+    verbose : bool, default=True
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    result : ml.optim.SearchResult
+        ``(losses, W)``: the loss after each step, and the best weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> losses, W = ml.random_local_search(lambda W: float(np.sum(W**2)), (2, 2),
+    ...                                    max_iter=100, random_state=0, verbose=False)
+    >>> len(losses), W.shape
+    (100, (2, 2))
     """
     max_iter, step_size, rng = _check_search(shape, max_iter, step_size, random_state)
     W = rng.normal(size=shape) * step_size
@@ -114,6 +168,39 @@ def gradient_descent(
     ml.DivergenceError
         (a FloatingPointError and ValueError) if the loss becomes NaN or infinite: the step size
         is then too large.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(W)``, the scalar loss of a weight matrix.
+    gradient : callable
+        ``gradient(W)``, its gradient ``dL/dW``, of the shape of ``W``.
+    shape : tuple of int
+        Shape of ``W``.
+    max_iter : int, default=1000
+        Steps taken.
+    step_size : float, default=0.01
+        The learning rate.
+    random_state : None, int or Generator
+        Seeds the starting point.
+    verbose : bool, default=True
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    result : ml.optim.SearchResult
+        ``(losses, W)``: the loss after each step, and the last weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ml
+    >>> target = np.array([[1.0, -2.0]])
+    >>> losses, W = ml.gradient_descent(
+    ...     lambda W: float(np.sum((W - target) ** 2)), lambda W: 2 * (W - target), (1, 2),
+    ...     max_iter=200, step_size=0.1, random_state=0, verbose=False)
+    >>> np.round(W, 3)
+    array([[ 1., -2.]])
     """
     max_iter, step_size, rng = _check_search(shape, max_iter, step_size, random_state)
     W = rng.normal(0, step_size, size=shape)

@@ -51,7 +51,13 @@ _PALETTE = [
 
 def set_plot_style() -> None:
     """A clean house style for matplotlib: white background, light grid, no top/right spines,
-    readable font sizes and the discrete palette of :func:`create_discrete_colormap`."""
+    readable font sizes and the discrete palette of :func:`create_discrete_colormap`.
+
+    Examples
+    --------
+    >>> from ml import plots
+    >>> plots.set_plot_style()
+    """
     plt.rcParams.update(
         {
             "figure.figsize": (6.4, 4.4),
@@ -75,6 +81,26 @@ def create_discrete_colormap(n: int) -> ListedColormap:
     """A colormap of ``n`` distinct colours, one per class.
 
     Use it with ``norm = plt.Normalize(-0.5, n - 0.5)``: ``cmap(norm(k))`` is the colour of class k.
+
+    Parameters
+    ----------
+    n : int
+        The number of classes, at least 1.
+
+    Returns
+    -------
+    cmap : matplotlib.colors.ListedColormap
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive int.
+
+    Examples
+    --------
+    >>> from ml import plots
+    >>> plots.create_discrete_colormap(3).N
+    3
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n must be a positive int; got {n!r}.")
@@ -102,6 +128,26 @@ def plot_decision_regions(model, X, y=None, *, ax=None, resolution: int = 200, m
         Grid points per axis.
     margin : float
         Space around the data, in the data's units.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's Axes when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If ``X`` does not have two columns.
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import plots
+    >>> X, y = ml.datasets.blobs(random_state=0)
+    >>> model = ml.SoftmaxClassifier(random_state=0).fit(X, y)
+    >>> plots.plot_decision_regions(model, X, y).get_xlabel()
+    '$x_1$'
     """
     check_number("resolution", resolution, integer=True, low=2)
     X = np.asarray(X, dtype=float)
@@ -137,6 +183,33 @@ def plot_loss_curves(
     """The lecture's loss-per-iteration figure, e.g. random local search against gradient descent.
 
     ``curves`` maps a label to a loss history (one legend entry each), or is a single history.
+
+    Parameters
+    ----------
+    curves : mapping of str to sequence of float, or sequence of float
+        The losses, per label.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's Axes when None.
+    title, xlabel, ylabel : str
+        The texts of the figure.
+    marker : str, default="."
+        Matplotlib's marker of each point.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Raises
+    ------
+    TypeError
+        If a curve is not a sequence of numbers.
+
+    Examples
+    --------
+    >>> from ml import plots
+    >>> ax = plots.plot_loss_curves({"a": [3, 2, 1], "b": [3, 2.5, 2]})
+    >>> [line.get_label() for line in ax.lines]
+    ['a', 'b']
     """
     ax = _axes(ax)
     named = curves.items() if isinstance(curves, Mapping) else [(None, curves)]
@@ -155,7 +228,28 @@ def plot_loss_curves(
 def plot_activations(
     names: Sequence[str] = ("sigmoid", "tanh", "relu", "softplus"), *, ax=None, x=None
 ):
-    """Each activation ``g`` (solid) with its derivative ``g'`` (dashed, same colour)."""
+    """Each activation ``g`` (solid) with its derivative ``g'`` (dashed, same colour).
+
+    Parameters
+    ----------
+    names : sequence of str, default=("sigmoid", "tanh", "relu", "softplus")
+        Activations of :func:`ml.get_activation`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's Axes when None.
+    x : array, optional
+        Where to evaluate them; ``linspace(-5, 5, 400)`` when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from ml import plots
+    >>> ax = plots.plot_activations(["tanh", "relu"])
+    >>> len(ax.lines)  # each function and its derivative
+    4
+    """
     ax = _axes(ax)
     x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
     for name, color in zip(names, _PALETTE * 2, strict=False):
@@ -174,6 +268,35 @@ def plot_digits(images, labels=None, *, predictions=None, ax=None, n_cols: int =
 
     With ``predictions`` each caption shows the prediction, green where it equals the label and
     red where it does not.
+
+    Parameters
+    ----------
+    images : array of shape (n, 64) or (n, 8, 8)
+        Rows of pixels, or images.
+    labels : array of shape (n,), optional
+        The captions.
+    predictions : array of shape (n,), optional
+        Predicted labels, shown beside the labels.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's Axes when None.
+    n_cols : int, default=10
+        Images per row.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If ``images`` are not square images or rows of a square number of pixels.
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import plots
+    >>> X, y = ml.datasets.load_digits()
+    >>> ax = plots.plot_digits(X[:20], y[:20])
     """
     check_number("n_cols", n_cols, integer=True, low=1)
     images = np.asarray(images, dtype=float)
@@ -225,6 +348,30 @@ def plot_filters(model, *, layer: int = 0, ax=None, n_cols: int = 8):
     """The learned kernels of the ``layer``-th Conv2D layer of a fitted ConvNetClassifier (or of
     a Sequential), blue negative and red positive: ``n_cols`` to a row for one input channel,
     else one row per output channel with a kernel per input channel.
+
+    Parameters
+    ----------
+    model : fitted ConvNetClassifier or ConvNetRegressor, or ml.nn.Sequential
+    layer : int, default=0
+        Which Conv2D layer, counted from 0.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's Axes when None.
+    n_cols : int, default=8
+        Kernels per row (for one input channel).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If the model has no such Conv2D layer.
+
+    Examples
+    --------
+    >>> from ml import nn, plots
+    >>> ax = plots.plot_filters(nn.Sequential(nn.Conv2D(1, 8, 3, random_state=0)))
     """
     _, convs = _conv_layers(model)
     if convs:
@@ -253,6 +400,32 @@ def plot_feature_maps(model, image, *, axes=None, max_channels: int = 16):
     and pooling layer on images, up to ``max_channels`` channels each, one panel per layer.
 
     Returns the array of Axes (a new figure when ``axes`` is None).
+
+    Parameters
+    ----------
+    model : fitted ConvNetClassifier or ConvNetRegressor, or ml.nn.Sequential
+    image : array of shape (h, w) or (c, h, w)
+    axes : sequence of matplotlib Axes, optional
+        One per panel; a new figure when None.
+    max_channels : int, default=16
+        The most channels drawn of each layer.
+
+    Returns
+    -------
+    axes : array of matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If ``image`` does not fit the model's input.
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import plots
+    >>> images, labels = ml.datasets.load_digits(images=True)
+    >>> cnn = ml.ConvNetClassifier(conv_layers=[(4, 3)], max_iter=2, random_state=0)
+    >>> axes = plots.plot_feature_maps(cnn.fit(images[:200] / 16, labels[:200]), images[0] / 16)
     """
     layers, _ = _conv_layers(model)
     x = np.asarray(image, dtype=layers[0].params["W"].dtype if layers else float)
@@ -301,6 +474,20 @@ def plot_training(model, *, axes=None):
     Returns
     -------
     axes : ndarray of Axes
+
+    Raises
+    ------
+    ValueError
+        If ``axes`` does not hold one Axes per weight matrix and one for the loss.
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import plots
+    >>> X, y = ml.datasets.load_digits()
+    >>> axes = plots.plot_training(ml.MLPClassifier((16,), max_iter=5, random_state=0).fit(X, y))
+    >>> len(axes)
+    3
     """
     check_is_fitted(model, "coefs_")
     n_layers = len(model.coefs_)

@@ -17,6 +17,29 @@ class LiveTrainingPlot(Callback):
     In a Jupyter notebook the figure is replaced in place, without flicker (IPython's
     ``clear_output(wait=True)``); elsewhere it is redrawn on its canvas. Pass it as
     ``MLPClassifier(callbacks=[LiveTrainingPlot(X=X, y=y)])``; ``frames`` counts the redraws.
+
+    Parameters
+    ----------
+    every : int, default=1
+        Redraw every ``every`` epochs.
+    X : array of shape (n_samples, 2), optional
+        2-D data whose decision regions are drawn with the weights.
+    y : array of shape (n_samples,), optional
+        Its labels.
+
+    Raises
+    ------
+    ValueError
+        If ``every`` is not a positive int.
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import plots
+    >>> X, y = ml.datasets.twospirals(n_samples=50, random_state=0)
+    >>> live = plots.LiveTrainingPlot(every=5, X=X, y=y)
+    >>> ml.MLPClassifier((8,), max_iter=10, callbacks=[live], random_state=0).fit(X, y).n_iter_
+    10
     """
 
     def __init__(self, every: int = 1, *, X=None, y=None):

@@ -51,10 +51,24 @@ def plot_network(model_or_net, *, X=None, ax=None, max_units: int = 12, maps: bo
         Layers wider than this are summarised: their first and last ``max_units // 2`` units are
         drawn, with a "⋮" between them, and only the weights between drawn units.
     ax : Axes, optional
+    maps : bool, default=True
+        With ``X``, draw each hidden unit's own map over the plane.
 
     Returns
     -------
     ax : Axes
+
+    Raises
+    ------
+    ValueError
+        If the network has other layers than Dense and activations.
+
+    Examples
+    --------
+    >>> import ml
+    >>> from ml import plots
+    >>> X, y = ml.datasets.twospirals(n_samples=50, random_state=0)
+    >>> ax = plots.plot_network(ml.MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y), X=X)
     """
     check_number("max_units", max_units, integer=True, low=2)
     dense = _dense_layers(model_or_net)
@@ -115,9 +129,25 @@ def plot_backprop(trace, *, axes=None):
     forward; the bottom row the gradient ``dL/d(input)`` each layer passes back, right to left as
     backpropagation runs. Each image has one row per sample; titles give the shapes.
 
+    Parameters
+    ----------
+    trace : ml.nn.Trace
+        A pass recorded by :func:`ml.nn.trace`.
+    axes : array of matplotlib Axes of shape (2, n_layers), optional
+        Where to draw; a new figure when None.
+
     Returns
     -------
-    axes : ndarray of shape (2, n_layers) of Axes
+    axes : array of matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ml import nn, plots
+    >>> net = nn.Sequential(nn.Dense(2, 4), nn.ReLU(), nn.Dense(4, 2))
+    >>> axes = plots.plot_backprop(nn.trace(net, np.ones((8, 2), "float32"), np.arange(8) % 2))
+    >>> axes.shape
+    (2, 3)
     """
     n = len(trace.layers)
     if axes is None:

@@ -156,7 +156,7 @@ def test_data_frames_train_in_their_own_precision(make, frame):
     weights = model.coef_ if isinstance(model, SoftmaxClassifier) else model.coefs_[0]
     assert weights.dtype == np.float32
     # scikit-learn keeps a float32 pandas frame float32 and makes a polars one float64; we keep
-    # both (the README's Differences table)
+    # both (docs/differences.md)
     assert reference.coefs_[0].dtype == (np.float32 if frame == "pandas" else np.float64)
     assert list(model.feature_names_in_) == list(reference.feature_names_in_)
     predict = model.predict if isinstance(model, MLPRegressor) else model.predict_proba

@@ -2,12 +2,11 @@
 Playwright, against the real server on 127.0.0.1. Elements are found by ``data-testid``."""
 
 import importlib.util
-import os
-import shutil
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from _browser import launch, skip_without_chromium, watch_errors
 
 import ml
 
@@ -15,22 +14,7 @@ _EXTRA = "the playground extra: pip install 'ml-nn[playground]'"
 _server = pytest.importorskip("ml.playground._server", reason=_EXTRA)
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright: pip install playwright")
 
-CHROMIUM = os.environ.get("ML_CHROMIUM") or shutil.which("chromium")
-if CHROMIUM is None:
-    pytest.skip(
-        "no chromium: install Debian's (apt-get install chromium) or set ML_CHROMIUM to a "
-        "Chromium executable; Playwright cannot download its own browser here",
-        allow_module_level=True,
-    )
-FLAGS = [  # a closed network: no background connections, no first-run dialogs
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+skip_without_chromium()
 SLOW = 90_000  # ms: a bound for training to get somewhere on a busy 2-core machine
 
 
@@ -43,7 +27,7 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 
@@ -51,10 +35,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page = watch_errors(context.new_page())
     yield page
     context.close()
     assert not page.errors

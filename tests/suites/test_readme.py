@@ -1,11 +1,29 @@
-"""The README's Python examples run as written, in order, and its set-up commands exist."""
+"""The README's and the user guide's Python examples run as written, in order (the README's, then
+the guide's pages in the order of its table of contents), and the set-up commands exist."""
 
 import ast
 import importlib.util
 import re
 from pathlib import Path
 
-README = (Path(__file__).parents[2] / "README.md").read_text()
+ROOT = Path(__file__).parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def guide_pages() -> list[Path]:
+    """The user guide's pages, in the order of the toctree of docs/guide/index.md."""
+    index = (ROOT / "docs" / "guide" / "index.md").read_text()
+    toctree = index.split("```{toctree}", 1)[1].split("```", 1)[0]
+    names = [line.strip() for line in toctree.splitlines()[1:] if line.strip()]
+    return [ROOT / "docs" / "guide" / f"{name}.md" for name in names if not name.startswith(":")]
+
+
+def test_the_guide_lists_every_page_it_has():
+    pages = guide_pages()
+    assert all(page.is_file() for page in pages)
+    assert set(pages) == set((ROOT / "docs" / "guide").glob("*.md")) - {
+        ROOT / "docs" / "guide" / "index.md"
+    }
 
 
 def _imported_modules(block: str) -> set[str]:
@@ -33,7 +51,8 @@ def test_a_block_is_skipped_only_for_a_module_it_imports():
 
 def test_readme_python_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    text = "\n".join([README] + [page.read_text() for page in guide_pages()])
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= 3
     namespace: dict = {"__name__": "__main__"}
     # a block runs where every module it imports is installed (torch, and Dask of the
@@ -42,7 +61,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     for block in blocks:
         if not all(_installed(module) for module in _imported_modules(block)):
             continue
-        exec(compile(block, "README.md", "exec"), namespace)
+        exec(compile(block, "README.md and docs/guide", "exec"), namespace)
     assert namespace["model"].score(namespace["X_test"], namespace["y_test"]) > 0.95
     assert namespace["losses"][-1] < namespace["losses_random"][-1]
     assert namespace["mlp"].score(namespace["X_test"] / 16, namespace["y_test"]) > 0.9
@@ -68,3 +87,5 @@ def test_readme_has_the_two_set_up_commands_that_ci_runs():
     ]:
         assert f"\n{command}\n" in README
         assert command in ci
+    docs = 'pip install ".[docs]" && python -m sphinx -W docs docs/_build/html'
+    assert f"\n{docs}\n" in README and docs in ci  # the site's build, which CI runs too

@@ -28,7 +28,7 @@ EXPECTED_FAILURES = {
     "test_gradient": f"{PRIVATE}: calls _loss_grad_lbfgs and _unpack",
     "test_mlp_diverging_loss": (
         "intended difference: a diverging loss raises ml.DivergenceError instead of recording "
-        "NaN scores (README, Differences from scikit-learn)"
+        "NaN scores (docs/differences.md)"
     ),
     "test_predict_proba_multilabel": (
         "a numerical tie: where probabilities round to exactly 1.0 their argmax is a tie, which "
@@ -36,7 +36,7 @@ EXPECTED_FAILURES = {
     ),
     "test_verbose_sgd": (
         "intended difference: verbose=True shows a tqdm progress bar on stderr instead of "
-        "printing 'Iteration N' lines to stdout (README, Differences from scikit-learn)"
+        "printing 'Iteration N' lines to stdout (docs/differences.md)"
     ),
 }
 
