@@ -249,7 +249,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         return (
             float_dtype(self.dtype, X)
             if reset
-            else numpy_dtype(self.network_.parameters()[0].dtype)
+            else numpy_dtype(self.network_._first_parameter().dtype)
         )
 
     def _build_network(self, X, n_outputs, sizes, weights_stream) -> nn.Sequential:
@@ -387,8 +387,9 @@ class BaseMLP(SaveMixin, BaseEstimator):
     def _forward(self, X, method: str):
         """The network's output for ``X``, computed where the estimator computes, and the
         function that moves a result back to where ``X`` came from (for ``method``)."""
-        check_is_fitted(self, "network_")  # the one attribute read (scikit-learn's reads all)
-        fitted = self.network_.parameters()[0]
+        if "network_" not in vars(self):  # scikit-learn's check_is_fitted, reading one attribute
+            check_is_fitted(self, "network_")
+        fitted = self.network_._first_parameter()
         check_same_place(self, X, fitted, method)
         dtype = result_dtype(X, fitted.dtype)
         X = self._check_input(X, reset=False)

@@ -69,7 +69,7 @@ class Sequential(Layer):
         xp = array_namespace(x)
         if not xp.isdtype(x.dtype, ("real floating", "integral", "bool")):
             raise TypeError(f"x must be an array of numbers; got {x.dtype}.")
-        first = next((p for layer in self.all_layers() for p in layer.params.values()), None)
+        first = self._first_parameter()
         if first is not None and array_namespace(first) is not xp:
             raise TypeError(
                 f"x is an array of {xp.__name__} and the network's parameters of "
@@ -78,8 +78,19 @@ class Sequential(Layer):
             )
 
     def _numpy_parameters(self) -> bool:
-        first = next((p for layer in self.all_layers() for p in layer.params.values()), None)
+        first = self._first_parameter()
         return first is None or type(first) is np.ndarray
+
+    def _first_parameter(self):
+        """The first parameter array (it tells the network's library, device and dtype), or
+        None: found without listing them all, as predict asks it on every call."""
+        for layer in self.layers:
+            first = layer._first_parameter() if isinstance(layer, Sequential) else None
+            if first is None and not isinstance(layer, Sequential) and layer.params:
+                first = next(iter(layer.params.values()))
+            if first is not None:
+                return first
+        return None
 
     def backward(self, dout):
         for layer in reversed(self.layers):
