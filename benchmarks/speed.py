@@ -223,17 +223,6 @@ def pause():
     time.sleep(0.3)
 
 
-def timed(run, repeats=5):
-    """Median seconds of ``run()`` over ``repeats`` runs, and the last run's result."""
-    times, result = [], None
-    for _ in range(repeats):
-        pause()
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
-
-
 def gemm_rate():
     """NumPy's float32 matrix-product rate in GFLOP/s: the best of 5 products of 2048^2."""
     a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)

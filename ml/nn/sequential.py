@@ -84,13 +84,7 @@ class Sequential(Layer):
     def _first_parameter(self):
         """The first parameter array (it tells the network's library, device and dtype), or
         None: found without listing them all, as predict asks it on every call."""
-        for layer in self.layers:
-            first = layer._first_parameter() if isinstance(layer, Sequential) else None
-            if first is None and not isinstance(layer, Sequential) and layer.params:
-                first = next(iter(layer.params.values()))
-            if first is not None:
-                return first
-        return None
+        return next((p for layer in self.all_layers() for p in layer.params.values()), None)
 
     def backward(self, dout):
         for layer in reversed(self.layers):

@@ -12,6 +12,7 @@ import inspect
 import re
 
 import pytest
+from _imports import imported_modules, installed
 from _reference import callables
 
 numpydoc = pytest.importorskip("numpydoc.docscrape", reason="the docs extra: numpydoc")
@@ -86,6 +87,10 @@ EXAMPLES = _examples()
 
 @pytest.mark.parametrize("test", EXAMPLES, ids=[t.name for t in EXAMPLES])
 def test_the_docstrings_examples_run(test, tmp_path, monkeypatch):
+    needed = imported_modules("\n".join(example.source for example in test.examples))
+    missing = sorted(module for module in needed if not installed(module))
+    if missing:
+        pytest.skip(f"the example imports {', '.join(missing)}, which is not installed")
     monkeypatch.chdir(tmp_path)  # an example that saves writes here
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test)

@@ -1,10 +1,10 @@
 """The README's and the user guide's Python examples run as written, in order (the README's, then
 the guide's pages in the order of its table of contents), and the set-up commands exist."""
 
-import ast
-import importlib.util
 import re
 from pathlib import Path
+
+from _imports import imported_modules, installed
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
@@ -26,23 +26,8 @@ def test_the_guide_lists_every_page_it_has():
     }
 
 
-def _imported_modules(block: str) -> set[str]:
-    """The top-level modules a block of Python imports, read from its import statements."""
-    names = set()
-    for node in ast.walk(ast.parse(block)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def test_a_block_is_skipped_only_for_a_module_it_imports():
-    assert _imported_modules("import sklearn, torch\nfrom dask.distributed import Client") == {
+    assert imported_modules("import sklearn, torch\nfrom dask.distributed import Client") == {
         "sklearn",
         "torch",
         "dask",
@@ -57,9 +42,9 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     namespace: dict = {"__name__": "__main__"}
     # a block runs where every module it imports is installed (torch, and Dask of the
     # "distributed" extra, are not in the test extra); the first blocks need only the base
-    has_dask, has_torch = _installed("dask"), _installed("torch")
+    has_dask, has_torch = installed("dask"), installed("torch")
     for block in blocks:
-        if not all(_installed(module) for module in _imported_modules(block)):
+        if not all(installed(module) for module in imported_modules(block)):
             continue
         exec(compile(block, "README.md and docs/guide", "exec"), namespace)
     assert namespace["model"].score(namespace["X_test"], namespace["y_test"]) > 0.95
@@ -75,7 +60,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
         assert namespace["incremental"].score(namespace["X_big"], namespace["y_big"]) > 0.9
         parallel = namespace["parallel"].estimator_
         assert parallel.score(namespace["X_test"] / 16, namespace["y_test"]) > 0.9
-    if _installed("onnxruntime"):
+    if installed("onnxruntime"):
         assert namespace["label"].shape == namespace["y_test"].shape
 
 
