@@ -26,30 +26,35 @@ __all__ = [
 ]
 
 
+_OPTIMIZER = """optimizer : ml.optim.Optimizer
+        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
+        the schedule is built is ``learning_rate_init``."""
+_NOT_AN_OPTIMIZER = """TypeError
+        If ``optimizer`` is not an :class:`ml.optim.Optimizer`."""  # every schedule's
+
+
 class Schedule:
-    """``learning_rate = learning_rate_init`` always: the optimizer's rate when the schedule is
-    built on it.
+    __doc__ = f"""``learning_rate = learning_rate_init`` always: the optimizer's rate when the
+    schedule is built on it. A schedule of your own overrides :meth:`epoch_end`.
 
     Parameters
     ----------
-    optimizer : ml.optim.Optimizer
-        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
-        the schedule is built is ``learning_rate_init``.
+    {_OPTIMIZER}
 
     Raises
     ------
-    TypeError
-        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    {_NOT_AN_OPTIMIZER}
 
     Examples
     --------
     >>> from ml import optim
+    >>> class Halving(optim.Schedule):
+    ...     def epoch_end(self, epoch, samples_seen):
+    ...         self.optimizer.learning_rate = self.learning_rate_init / 2**epoch
     >>> adam = optim.Adam(learning_rate=0.1)
-    >>> schedule = optim.Constant(adam)
-    >>> for epoch in range(1, 4):
-    ...     schedule.epoch_end(epoch, samples_seen=100 * epoch)
+    >>> Halving(adam).epoch_end(2, samples_seen=200)
     >>> adam.learning_rate
-    0.1
+    0.025
     """
 
     def __init__(self, optimizer):
@@ -91,18 +96,15 @@ class Schedule:
 
 
 class Constant(Schedule):
-    """scikit-learn's "constant".
+    __doc__ = f"""scikit-learn's "constant".
 
     Parameters
     ----------
-    optimizer : ml.optim.Optimizer
-        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
-        the schedule is built is ``learning_rate_init``.
+    {_OPTIMIZER}
 
     Raises
     ------
-    TypeError
-        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    {_NOT_AN_OPTIMIZER}
 
     Examples
     --------
@@ -117,20 +119,18 @@ class Constant(Schedule):
 
 
 class InvScaling(Schedule):
-    """scikit-learn's "invscaling": ``lr = learning_rate_init / (samples_seen + 1)^power_t``.
+    __doc__ = f"""scikit-learn's "invscaling":
+    ``lr = learning_rate_init / (samples_seen + 1)^power_t``.
 
     Parameters
     ----------
-    optimizer : ml.optim.Optimizer
-        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
-        the schedule is built is ``learning_rate_init``.
+    {_OPTIMIZER}
     power_t : float, default=0.5
         The exponent, at least 0.
 
     Raises
     ------
-    TypeError
-        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    {_NOT_AN_OPTIMIZER}
     ValueError
         If ``power_t`` is negative.
 
@@ -154,19 +154,16 @@ class InvScaling(Schedule):
 
 
 class Adaptive(Schedule):
-    """scikit-learn's "adaptive": keep the rate while the loss improves; on each plateau divide it
-    by 5, and stop once it falls below 1e-6.
+    __doc__ = f"""scikit-learn's "adaptive": keep the rate while the loss improves; on each
+    plateau divide it by 5, and stop once it falls below 1e-6.
 
     Parameters
     ----------
-    optimizer : ml.optim.Optimizer
-        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
-        the schedule is built is ``learning_rate_init``.
+    {_OPTIMIZER}
 
     Raises
     ------
-    TypeError
-        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    {_NOT_AN_OPTIMIZER}
 
     Examples
     --------
@@ -187,13 +184,11 @@ class Adaptive(Schedule):
 
 
 class StepDecay(Schedule):
-    """``lr = learning_rate_init * gamma^(epoch // step_size)`` (PyTorch's ``StepLR``).
+    __doc__ = f"""``lr = learning_rate_init * gamma^(epoch // step_size)`` (PyTorch's ``StepLR``).
 
     Parameters
     ----------
-    optimizer : ml.optim.Optimizer
-        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
-        the schedule is built is ``learning_rate_init``.
+    {_OPTIMIZER}
     step_size : int, default=30
         Epochs between two decays, positive.
     gamma : float, default=0.1
@@ -201,8 +196,7 @@ class StepDecay(Schedule):
 
     Raises
     ------
-    TypeError
-        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    {_NOT_AN_OPTIMIZER}
     ValueError
         If ``step_size`` or ``gamma`` is out of range.
 
@@ -227,15 +221,13 @@ class StepDecay(Schedule):
 
 
 class Cosine(Schedule):
-    """``lr = eta_min + (learning_rate_init - eta_min) (1 + cos(pi epoch / T_max)) / 2``: from the
-    initial rate down to ``eta_min`` over ``T_max`` epochs, and back up after that, as PyTorch's
-    ``CosineAnnealingLR`` does.
+    __doc__ = f"""From the initial rate down to ``eta_min`` over ``T_max`` epochs, and back up
+    after that, as PyTorch's ``CosineAnnealingLR`` does:
+    ``lr = eta_min + (learning_rate_init - eta_min) (1 + cos(pi epoch / T_max)) / 2``.
 
     Parameters
     ----------
-    optimizer : ml.optim.Optimizer
-        The optimizer whose ``learning_rate`` the schedule sets after each epoch; its rate when
-        the schedule is built is ``learning_rate_init``.
+    {_OPTIMIZER}
     T_max : int, default=200
         Epochs of the half period, positive.
     eta_min : float, default=0.0
@@ -243,8 +235,7 @@ class Cosine(Schedule):
 
     Raises
     ------
-    TypeError
-        If ``optimizer`` is not an :class:`ml.optim.Optimizer`.
+    {_NOT_AN_OPTIMIZER}
     ValueError
         If ``T_max`` or ``eta_min`` is out of range.
 
