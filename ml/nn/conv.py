@@ -8,10 +8,17 @@ Forward is im2col: every kernel-sized window of the padded input becomes a row o
 strided view, copied once), so the whole convolution is one matrix product. Backward is the same
 product transposed, and col2im adds the window gradients back with one slice per kernel offset:
 no Python loop over samples or pixels, and no ``np.add.at``.
+
+Two layouts of the same products serve where that one is slow: for few input channels, one row
+per kernel offset instead of per window; for narrow NumPy images (LeNet's second convolution),
+one row per output row, of the kh input rows under it, against a band matrix of the kernels.
+The band wastes products on its zeros (at most ``_BAND_WASTE`` times), to gain long contiguous
+copies and kh additions in col2im instead of kh*kw short ones.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -109,6 +116,25 @@ def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
     return dx[:, :, top : top + h, left : left + w]
 
 
+_BAND_WASTE = 3  # the rows path's band is at most this many times wider than a kernel row
+
+
+@functools.lru_cache(maxsize=32)
+def _band_indices(out_channels, channels, kernel, stride_w, out_w, width):
+    """For the rows path: ``taps``, where each entry of the band matrix (OW*out, kh*Wp*C)
+    comes from in ``W`` flat with a 0 appended (index ``W.size``, for the gaps), and ``gather``
+    (out, C, kh, kw, OW), where each tap's gradient is found in the band's, to be summed over
+    its last axis. Computed once per shape."""
+    kh, kw = kernel
+    ox, o, i, w, c = np.ix_(*map(range, (out_w, out_channels, kh, width, channels)))
+    j = w - stride_w * ox
+    tap = ((o * channels + c) * kh + i) * kw + np.clip(j, 0, kw - 1)
+    taps = np.where((j >= 0) & (j < kw), tap, out_channels * channels * kh * kw)
+    o, c, i, j, ox = np.ix_(*map(range, (out_channels, channels, kh, kw, out_w)))
+    gather = ((ox * out_channels + o) * kh + i) * width * channels + (stride_w * ox + j) * channels
+    return np.reshape(taps, -1), gather + c
+
+
 def _check_images(layer, x, channels=None):
     if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
         wanted = f"{channels} channels" if channels is not None else "channels"
@@ -187,20 +213,36 @@ class Conv2D(Layer):
 
     def forward(self, x, training: bool = False):
         _check_images(self, x, self.in_channels)
-        xp = array_namespace(x)
-        if self._few_channels():
+        xp, path = array_namespace(x), self._path(x)
+        if path == "offsets":
             y, cols_t = self._forward_by_offsets(x)
-            self._save_for_backward(training, input_shape=tuple(x.shape), cols_t=cols_t)
+            self._save_for_backward(training, path=path, input_shape=tuple(x.shape), cols_t=cols_t)
             return y
         # channels last, so that each window row is made of contiguous runs of C values
         x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
+        if path == "rows":
+            y, rows, band = self._forward_by_rows(x_pad)
+            self._save_for_backward(
+                training, path=path, input_shape=tuple(x.shape), rows=rows, band=band
+            )
+            return y
         cols = windows(x_pad, self.kernel_size, self.stride, channels_last=True)
         n, out_h, out_w = cols.shape[:3]
         cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
-        self._save_for_backward(training, input_shape=tuple(x.shape), cols=cols)
+        self._save_for_backward(training, path=path, input_shape=tuple(x.shape), cols=cols)
         y = cols @ self._W_rows().T
         y += self.params["b"]
         return xp.permute_dims(xp.reshape(y, (n, out_h, out_w, self.out_channels)), (0, 3, 1, 2))
+
+    def _path(self, x) -> str:
+        """How the products are laid out for ``x``: "offsets" for few channels, "rows" for a
+        narrow NumPy image (a band matrix), else "windows" (im2col, a row per window)."""
+        if self._few_channels():
+            return "offsets"
+        ((_, left), (_, right)), kw = self.padding, self.kernel_size[1]
+        if type(x) is np.ndarray and x.shape[3] + left + right <= _BAND_WASTE * kw:
+            return "rows"
+        return "windows"
 
     def _few_channels(self) -> bool:
         """A first layer of grey or colour images: so few channels that a window row would be
@@ -233,6 +275,25 @@ class Conv2D(Layer):
         y = xp.permute_dims(xp.reshape(y_t, (self.out_channels, n, out_h, out_w)), (1, 0, 2, 3))
         return y, cols_t
 
+    def _forward_by_rows(self, x_pad):
+        """``y``, ``rows`` and ``band`` from ``y_rows = rows band^T + b`` for NHWC ``x_pad``:
+        a row of ``rows`` (N*OH, kh*Wp*C) is the kh padded input rows under one output row, side
+        by side (one copy of contiguous runs of Wp*C values); ``band`` (OW*out, kh*Wp*C) holds
+        the kernels, ``band[(ox, o), (i, w, c)] = W[o, c, i, w - s ox]`` where that is a kernel
+        tap and 0 elsewhere. An output row (N*OH, OW*out) is one row of the product."""
+        (kh, _), (sh, sw) = self.kernel_size, self.stride
+        n, height, width, c = x_pad.shape
+        out_h, out_w = window_counts((height, width), self.kernel_size, self.stride)
+        whole_rows = windows(x_pad, (kh, width), (sh, 1), channels_last=True)
+        rows = np.reshape(whole_rows, (n * out_h, kh * width * c))
+        taps, _ = _band_indices(self.out_channels, c, self.kernel_size, sw, out_w, width)
+        W = self.params["W"]
+        kernels = np.concatenate([np.reshape(W, -1), np.zeros(1, W.dtype)])  # 0 for the gaps
+        band = np.reshape(kernels[taps], (out_w * self.out_channels, -1))
+        y = rows @ band.T
+        np.reshape(y, (-1, self.out_channels))[...] += self.params["b"]
+        return np.reshape(y, (n, out_h, out_w, self.out_channels)).transpose(0, 3, 1, 2), rows, band
+
     def get_config(self) -> dict:
         return {
             "in_channels": self.in_channels,
@@ -260,35 +321,67 @@ class Conv2D(Layer):
         xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         n, _, out_h, out_w = dout.shape
         dy = self._param_grads(dout)
-        if self._few_channels():
+        path, (_, _, h, w) = self._saved_for_backward("path", "input_shape")
+        if path == "offsets":
             # dcols_t = W^T dy^T (C*kh*kw, N*OH*OW), as window gradients (N, C, OH, OW, kh, kw)
             dcols_t = xp.reshape(
                 matmul(xp.reshape(self.params["W"], (self.out_channels, -1)).T, dy),
                 (c, kh, kw, n, out_h, out_w),
             )
             dwindows = xp.permute_dims(dcols_t, (3, 0, 4, 5, 1, 2))
-            return _col2im(
-                dwindows, self._saved_for_backward("input_shape"), self.padding, self.stride
+            return _col2im(dwindows, (n, c, h, w), self.padding, self.stride)
+        if path == "rows":
+            dx = self._input_grad_by_rows(dy, (n, h, w, c))
+        else:
+            # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
+            W_offsets = xp.reshape(
+                xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c)
             )
-        # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
-        W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
-        dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
-        n, _, h, w = self._saved_for_backward("input_shape")
-        dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
+            dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
+            dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
         return xp.permute_dims(dx, (0, 3, 1, 2))
+
+    def _input_grad_by_rows(self, dy_rows, input_shape):
+        """``dx`` (N, H, W, C) from ``dy_rows band`` (N*OH, kh*Wp*C): each output row's gradient
+        for the kh padded input rows under it, added back row offset by row offset."""
+        (kh, _), (sh, _) = self.kernel_size, self.stride
+        (top, left), (bottom, right) = self.padding
+        n, h, w, c = input_shape
+        out_h = dy_rows.shape[0] // n
+        under = np.reshape(dy_rows @ self._saved_for_backward("band"), (n, out_h, kh, -1))
+        dx = np.zeros((n, h + top + bottom, under.shape[-1]), dtype=under.dtype)
+        for i in range(kh):
+            dx[:, i : i + sh * (out_h - 1) + 1 : sh] += under[:, :, i]
+        dx = np.reshape(dx, (n, h + top + bottom, w + left + right, c))
+        return dx[:, top : top + h, left : left + w, :]
 
     def backward_params(self, dout) -> None:
         self._param_grads(dout)
 
     def _param_grads(self, dout):
         """Fill ``dW`` and ``db``; return ``dL/dy`` laid out as this layer's im2col: (out,
-        N*OH*OW) beside ``cols_t`` for few channels, else rows (N*OH*OW, out) beside ``cols``."""
+        N*OH*OW) beside ``cols_t`` for few channels, rows (N*OH, OW*out) beside ``rows`` for a
+        band, else rows (N*OH*OW, out) beside ``cols``."""
         xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
-        if self._few_channels():
+        path = self._saved_for_backward("path")
+        if path == "offsets":
             dy = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
             cols_t = self._saved_for_backward("cols_t")
             dW = xp.reshape(matmul(dy, cols_t.T), tuple(self.params["W"].shape))  # W's layout
             db = sum_rows(dy.T)
+        elif path == "rows":
+            n, _, out_h, out_w = dout.shape
+            dy = np.reshape(dout.transpose(0, 2, 3, 1), (n * out_h, -1))
+            rows = self._saved_for_backward("rows")
+            d_band = (
+                dy.T @ rows
+            )  # dW[o, c, i, j] = sum over ox of d_band[(ox, o), (i, s ox + j, c)]
+            width = rows.shape[1] // (kh * c)
+            _, gather = _band_indices(
+                self.out_channels, c, self.kernel_size, self.stride[1], out_w, width
+            )
+            dW = np.sum(np.reshape(d_band, -1)[gather], axis=-1)
+            db = sum_rows(np.reshape(dy, (-1, self.out_channels)))
         else:
             dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
             dW_rows = xp.reshape(dy.T @ self._saved_for_backward("cols"), (-1, kh, kw, c))
@@ -366,9 +459,12 @@ class MaxPool2D(_Pool2D):
         xp = array_namespace(x)
         if self._tiled():
             views = [x[index] for index in self._offsets(x.shape)]
-            y = views[0]
-            for view in views[1:]:
-                y = xp.maximum(y, view)
+            y = xp.maximum(views[0], views[1]) if len(views) > 1 else xp.asarray(views[0])
+            for view in views[2:]:
+                if type(y) is np.ndarray:
+                    np.maximum(y, view, out=y)
+                else:
+                    y = xp.maximum(y, view)
             self._save_for_backward(training, x=x, y=y)
             return y
         wins = windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
@@ -399,14 +495,21 @@ class MaxPool2D(_Pool2D):
         if self._tiled():
             x, y = self._saved_for_backward("x", "y")
             indices = self._offsets(x.shape)
-            hits = [xp.astype(x[index] == y, dout.dtype) for index in indices]
-            ties = hits[0]
+            hits = [x[index] == y for index in indices]
+            ties = xp.astype(hits[0], dout.dtype)
             for hit in hits[1:]:
-                ties = ties + hit
+                ties += hit if type(hit) is np.ndarray else xp.astype(hit, dout.dtype)
+            if type(dout) is np.ndarray:  # each pass in place, written where it belongs
+                share = np.divide(dout, ties, out=ties)
+                whole = x.shape[2] % kh == 0 and x.shape[3] % kw == 0  # every input in a window
+                dx = (np.empty_like if whole else np.zeros_like)(x)
+                for index, hit in zip(indices, hits, strict=True):
+                    np.multiply(hit, share, out=dx[index])
+                return dx
             share = dout / ties  # dy to each maximum of its window, split among ties
             dx = xp.zeros_like(x)
             for index, hit in zip(indices, hits, strict=True):
-                dx[index] = hit * share
+                dx[index] = xp.astype(hit, dout.dtype) * share
             return dx
         input_shape, argmax = self._saved_for_backward("input_shape", "argmax")
         offsets = xp.arange(kh * kw, device=device(argmax))

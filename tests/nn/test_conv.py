@@ -6,6 +6,7 @@ import pytest
 from gradient_helpers import assert_layer_gradients
 
 from ml import nn
+from ml.nn import conv as conv_module
 
 RNG = np.random.default_rng(0)
 CONV_CASES = [  # (kernel, stride, padding, height, width)
@@ -35,11 +36,22 @@ def _conv(kernel, stride, padding, in_channels=3, out_channels=4):
     return conv
 
 
+PATHS = [(3, "offsets"), (6, "windows"), (6, "rows")]  # (channels, how im2col is made)
+
+
+def _on_path(monkeypatch, path):
+    """Make Conv2D take ``path`` where its channels allow: "rows" for every width, or never."""
+    monkeypatch.setattr(conv_module, "_BAND_WASTE", 10**6 if path == "rows" else 0)
+
+
 @pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
-@pytest.mark.parametrize("channels", [3, 6])  # im2col made by kernel offsets, and by windows
-def test_conv2d_gradients(kernel, stride, padding, height, width, channels):
+@pytest.mark.parametrize("channels, path", PATHS)
+def test_conv2d_gradients(kernel, stride, padding, height, width, channels, path, monkeypatch):
+    _on_path(monkeypatch, path)
     conv = _conv(kernel, stride, padding, in_channels=channels)
-    assert_layer_gradients(conv, RNG.normal(size=(2, channels, height, width)))
+    x = RNG.normal(size=(2, channels, height, width))
+    assert conv._path(x) == path
+    assert_layer_gradients(conv, x)
 
 
 @pytest.mark.parametrize("kernel, stride, padding, height, width", POOL_CASES)
@@ -98,10 +110,13 @@ def _torch_check(layer, x, reference):
 
 
 @pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
-@pytest.mark.parametrize("channels", [3, 6])
+@pytest.mark.parametrize("channels, path", PATHS)
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
-def test_conv2d_matches_pytorch(kernel, stride, padding, height, width, channels):
+def test_conv2d_matches_pytorch(
+    kernel, stride, padding, height, width, channels, path, monkeypatch
+):
     torch = pytest.importorskip("torch")
+    _on_path(monkeypatch, path)
     conv = _conv(kernel, stride, padding, in_channels=channels)
     W = torch.tensor(conv.params["W"], requires_grad=True)
     b = torch.tensor(conv.params["b"], requires_grad=True)
@@ -139,3 +154,17 @@ def test_batchnorm2d_matches_pytorch():
     _torch_check(bn, x, lambda xt: torch.nn.functional.batch_norm(xt, mean, var, training=True))
     np.testing.assert_allclose(bn.running_mean, mean.numpy(), rtol=1e-10)
     np.testing.assert_allclose(bn.running_var, var.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("height", [4, 5])  # windows that cover the input, and a cropped edge
+def test_max_pooling_shares_the_gradient_among_ties(height):
+    """A window whose maximum is held k times gives each of them dy / k (the edge none)."""
+    x = np.zeros((2, 3, height, 4))
+    x[:, :, 0, 0] = 1.0  # the first window's maximum is alone; every other window is a 4-way tie
+    pool = nn.MaxPool2D(2)
+    pool.forward(x, training=True)
+    dx = pool.backward(np.ones((2, 3, 2, 2)))
+    expected = np.full((2, 3, height, 4), 0.25)
+    expected[:, :, :2, :2] = [[1.0, 0.0], [0.0, 0.0]]
+    expected[:, :, 4:] = 0.0
+    np.testing.assert_array_equal(dx, expected)
