@@ -13,7 +13,9 @@ Two layouts of the same products serve where that one is slow: for few input cha
 per kernel offset instead of per window; for narrow NumPy images (LeNet's second convolution),
 one row per output row, of the kh input rows under it, against a band matrix of the kernels.
 The band wastes products on its zeros (at most ``_BAND_WASTE`` times), to gain long contiguous
-copies and kh additions in col2im instead of kh*kw short ones.
+copies and kh additions in col2im instead of kh*kw short ones. Both keep the batch as the last
+axis of memory, (C, H, W, N) behind the NCHW view, so that the activations and pooling between
+them run along runs of N values rather than of a row's few pixels.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import functools
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ml._validation import check_memory, check_number
 from ml.backend import array_namespace, device, matmul, sum_rows, window_counts, windows, zeros
@@ -162,7 +165,7 @@ class Conv2D(Layer):
     With ``cols`` the windows as rows (N*OH*OW, kh*kw*C) and ``W`` as rows (out, kh*kw*C):
     ``y = cols W^T + b``; backward ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W`` (made
     one kernel offset after another), then col2im. The work is done channels-last (NHWC) so that
-    these rows are contiguous.
+    these rows are contiguous; few channels and narrow images take the module's other layouts.
 
     Raises
     ------
@@ -218,14 +221,14 @@ class Conv2D(Layer):
             y, cols_t = self._forward_by_offsets(x)
             self._save_for_backward(training, path=path, input_shape=tuple(x.shape), cols_t=cols_t)
             return y
-        # channels last, so that each window row is made of contiguous runs of C values
-        x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
         if path == "rows":
-            y, rows, band = self._forward_by_rows(x_pad)
+            y, rows_t, band = self._forward_by_rows(x)
             self._save_for_backward(
-                training, path=path, input_shape=tuple(x.shape), rows=rows, band=band
+                training, path=path, input_shape=tuple(x.shape), rows_t=rows_t, band=band
             )
             return y
+        # channels last, so that each window row is made of contiguous runs of C values
+        x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
         cols = windows(x_pad, self.kernel_size, self.stride, channels_last=True)
         n, out_h, out_w = cols.shape[:3]
         cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
@@ -252,16 +255,19 @@ class Conv2D(Layer):
         return self.in_channels <= 4
 
     def _forward_by_offsets(self, x):
-        """``y`` from ``y^T = W (out, C*kh*kw) cols_t + b``, and ``cols_t`` (C*kh*kw, N*OH*OW)."""
+        """``y`` from ``y^T = W (out, C*kh*kw) cols_t + b``, and ``cols_t`` (C*kh*kw, OH*OW*N).
+        The batch is the last axis of the memory (C, H, W, N), which every slice then copies
+        as runs of OW*N values, and which ``y`` keeps (out, OH, OW, N): the pooling and the
+        activation after the layer then work along runs of N values, not of a row's few."""
         xp, (kh, kw), (sh, sw) = array_namespace(x), self.kernel_size, self.stride
-        x_pad = _pad(x, self.padding)
-        n, c = x_pad.shape[:2]
-        out_h, out_w = window_counts(x_pad.shape[2:], self.kernel_size, self.stride)
+        x_pad = _pad(xp.permute_dims(x, (1, 2, 3, 0)), self.padding, channels_last=True)
+        c, n = x_pad.shape[0], x_pad.shape[3]
+        out_h, out_w = window_counts(x_pad.shape[1:3], self.kernel_size, self.stride)
         cols_t = xp.reshape(
             xp.stack(
                 [
                     x_pad[
-                        :, ch, p : p + sh * (out_h - 1) + 1 : sh, q : q + sw * (out_w - 1) + 1 : sw
+                        ch, p : p + sh * (out_h - 1) + 1 : sh, q : q + sw * (out_w - 1) + 1 : sw, :
                     ]
                     for ch in range(c)
                     for p in range(kh)
@@ -272,27 +278,34 @@ class Conv2D(Layer):
         )
         y_t = matmul(xp.reshape(self.params["W"], (self.out_channels, -1)), cols_t)
         y_t += self.params["b"][:, None]
-        y = xp.permute_dims(xp.reshape(y_t, (self.out_channels, n, out_h, out_w)), (1, 0, 2, 3))
+        y = xp.permute_dims(xp.reshape(y_t, (self.out_channels, out_h, out_w, n)), (3, 0, 1, 2))
         return y, cols_t
 
-    def _forward_by_rows(self, x_pad):
-        """``y``, ``rows`` and ``band`` from ``y_rows = rows band^T + b`` for NHWC ``x_pad``:
-        a row of ``rows`` (N*OH, kh*Wp*C) is the kh padded input rows under one output row, side
-        by side (one copy of contiguous runs of Wp*C values); ``band`` (OW*out, kh*Wp*C) holds
-        the kernels, ``band[(ox, o), (i, w, c)] = W[o, c, i, w - s ox]`` where that is a kernel
-        tap and 0 elsewhere. An output row (N*OH, OW*out) is one row of the product."""
+    def _forward_by_rows(self, x):
+        """``y``, ``rows_t`` and ``band`` from ``y^T = band rows_t + b``, the batch last in
+        memory as for few channels: a column of ``rows_t`` (kh*Wp*C, OH*N) is the kh padded
+        input rows under one output row (one copy, in runs of N values); ``band`` (OW*out,
+        kh*Wp*C) holds the kernels, ``band[(ox, o), (i, w, c)] = W[o, c, i, w - s ox]`` where
+        that is a kernel tap and 0 elsewhere. ``y`` is (OW, out, OH, N) in memory."""
         (kh, _), (sh, sw) = self.kernel_size, self.stride
-        n, height, width, c = x_pad.shape
+        x_pad = np.transpose(x, (1, 2, 3, 0))  # (C, H, W, N), padded if the layer pads
+        if any(self.padding[0] + self.padding[1]):
+            x_pad = _pad(x_pad, self.padding, channels_last=True)
+        c, height, width, n = x_pad.shape
         out_h, out_w = window_counts((height, width), self.kernel_size, self.stride)
-        whole_rows = windows(x_pad, (kh, width), (sh, 1), channels_last=True)
-        rows = np.reshape(whole_rows, (n * out_h, kh * width * c))
+        s_c, s_h, s_w, s_n = x_pad.strides
+        under = as_strided(
+            x_pad, (kh, width, c, out_h, n), (s_h, s_w, s_c, s_h * sh, s_n), writeable=False
+        )
+        rows_t = np.reshape(under, (kh * width * c, out_h * n))
         taps, _ = _band_indices(self.out_channels, c, self.kernel_size, sw, out_w, width)
         W = self.params["W"]
         kernels = np.concatenate([np.reshape(W, -1), np.zeros(1, W.dtype)])  # 0 for the gaps
         band = np.reshape(kernels[taps], (out_w * self.out_channels, -1))
-        y = rows @ band.T
-        np.reshape(y, (-1, self.out_channels))[...] += self.params["b"]
-        return np.reshape(y, (n, out_h, out_w, self.out_channels)).transpose(0, 3, 1, 2), rows, band
+        y_t = band @ rows_t
+        np.reshape(y_t, (out_w, self.out_channels, -1))[...] += self.params["b"][:, None]
+        y = np.reshape(y_t, (out_w, self.out_channels, out_h, n)).transpose(3, 1, 2, 0)
+        return y, rows_t, band
 
     def get_config(self) -> dict:
         return {
@@ -323,36 +336,35 @@ class Conv2D(Layer):
         dy = self._param_grads(dout)
         path, (_, _, h, w) = self._saved_for_backward("path", "input_shape")
         if path == "offsets":
-            # dcols_t = W^T dy^T (C*kh*kw, N*OH*OW), as window gradients (N, C, OH, OW, kh, kw)
+            # dcols_t = W^T dy (C*kh*kw, OH*OW*N): window gradients (kh, kw, C, OH, OW, N), added
+            # back into the memory (C, H, W, N) of the forward pass
             dcols_t = xp.reshape(
                 matmul(xp.reshape(self.params["W"], (self.out_channels, -1)).T, dy),
-                (c, kh, kw, n, out_h, out_w),
+                (c, kh, kw, out_h, out_w, n),
             )
-            dwindows = xp.permute_dims(dcols_t, (3, 0, 4, 5, 1, 2))
-            return _col2im(dwindows, (n, c, h, w), self.padding, self.stride)
+            dwindows = xp.permute_dims(dcols_t, (1, 2, 0, 3, 4, 5))
+            dx = _col2im(dwindows, (c, h, w, n), self.padding, self.stride, channels_last=True)
+            return xp.permute_dims(dx, (3, 0, 1, 2))
         if path == "rows":
-            dx = self._input_grad_by_rows(dy, (n, h, w, c))
-        else:
-            # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
-            W_offsets = xp.reshape(
-                xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c)
-            )
-            dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
-            dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
+            dx = self._input_grad_by_rows(dy, (n, c, h, w))
+            return np.transpose(dx, (3, 0, 1, 2))
+        # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
+        W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
+        dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
+        dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
         return xp.permute_dims(dx, (0, 3, 1, 2))
 
-    def _input_grad_by_rows(self, dy_rows, input_shape):
-        """``dx`` (N, H, W, C) from ``dy_rows band`` (N*OH, kh*Wp*C): each output row's gradient
+    def _input_grad_by_rows(self, dy_t, input_shape):
+        """``dx`` (C, H, W, N) from ``band^T dy_t`` (kh*Wp*C, OH*N): each output row's gradient
         for the kh padded input rows under it, added back row offset by row offset."""
         (kh, _), (sh, _) = self.kernel_size, self.stride
         (top, left), (bottom, right) = self.padding
-        n, h, w, c = input_shape
-        out_h = dy_rows.shape[0] // n
-        under = np.reshape(dy_rows @ self._saved_for_backward("band"), (n, out_h, kh, -1))
-        dx = np.zeros((n, h + top + bottom, under.shape[-1]), dtype=under.dtype)
+        n, c, h, w = input_shape
+        out_h = dy_t.shape[1] // n
+        under = np.reshape(self._saved_for_backward("band").T @ dy_t, (kh, -1, c, out_h, n))
+        dx = np.zeros((c, h + top + bottom, under.shape[1], n), dtype=under.dtype)
         for i in range(kh):
-            dx[:, i : i + sh * (out_h - 1) + 1 : sh] += under[:, :, i]
-        dx = np.reshape(dx, (n, h + top + bottom, w + left + right, c))
+            dx[:, i : i + sh * (out_h - 1) + 1 : sh] += under[i].transpose(1, 2, 0, 3)
         return dx[:, top : top + h, left : left + w, :]
 
     def backward_params(self, dout) -> None:
@@ -360,28 +372,28 @@ class Conv2D(Layer):
 
     def _param_grads(self, dout):
         """Fill ``dW`` and ``db``; return ``dL/dy`` laid out as this layer's im2col: (out,
-        N*OH*OW) beside ``cols_t`` for few channels, rows (N*OH, OW*out) beside ``rows`` for a
+        OH*OW*N) beside ``cols_t`` for few channels, rows (N*OH, OW*out) beside ``rows`` for a
         band, else rows (N*OH*OW, out) beside ``cols``."""
         xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         path = self._saved_for_backward("path")
         if path == "offsets":
-            dy = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (self.out_channels, -1))
+            dy = xp.reshape(xp.permute_dims(dout, (1, 2, 3, 0)), (self.out_channels, -1))
             cols_t = self._saved_for_backward("cols_t")
             dW = xp.reshape(matmul(dy, cols_t.T), tuple(self.params["W"].shape))  # W's layout
             db = sum_rows(dy.T)
         elif path == "rows":
             n, _, out_h, out_w = dout.shape
-            dy = np.reshape(dout.transpose(0, 2, 3, 1), (n * out_h, -1))
-            rows = self._saved_for_backward("rows")
+            dy = np.reshape(dout.transpose(3, 1, 2, 0), (out_w * self.out_channels, -1))
+            rows_t = self._saved_for_backward("rows_t")
             d_band = (
-                dy.T @ rows
+                dy @ rows_t.T
             )  # dW[o, c, i, j] = sum over ox of d_band[(ox, o), (i, s ox + j, c)]
-            width = rows.shape[1] // (kh * c)
+            width = rows_t.shape[0] // (kh * c)
             _, gather = _band_indices(
                 self.out_channels, c, self.kernel_size, self.stride[1], out_w, width
             )
             dW = np.sum(np.reshape(d_band, -1)[gather], axis=-1)
-            db = sum_rows(np.reshape(dy, (-1, self.out_channels)))
+            db = sum_rows(np.reshape(sum_rows(dy.T), (out_w, self.out_channels)))
         else:
             dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
             dW_rows = xp.reshape(dy.T @ self._saved_for_backward("cols"), (-1, kh, kw, c))
