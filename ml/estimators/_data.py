@@ -129,10 +129,12 @@ def all_finite(values, xp) -> bool:
     values (NaN and infinity make the sum so): one pass, without the mask of ``isfinite``
     (scikit-learn's own shortcut), for arrays large enough that the pass costs more than the
     shortcut's set-up. A sum that overflows is looked at value by value."""
-    if xp is np and values.dtype.kind == "f" and values.size > 4096:
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(np.sum(values)):
-                return True
+    if type(values) is np.ndarray:
+        if values.dtype.kind == "f" and values.size > 4096:
+            with np.errstate(over="ignore", invalid="ignore"):
+                if np.isfinite(np.sum(values)):
+                    return True
+        return bool(np.isfinite(values).all())  # the method: no dispatch wrappers
     return bool(xp.all(xp.isfinite(values)))
 
 

@@ -110,6 +110,8 @@ def result_dtype(X, model_dtype) -> np.dtype:
 def labels_of(classes, index):
     """The labels ``classes[index]``: where ``index`` lives when they are numbers (``classes``
     being NumPy), on the host for strings and objects, which exist nowhere else."""
+    if type(index) is np.ndarray:
+        return classes[index]
     if classes.dtype.kind in "biuf":
         xp = array_namespace(index)
         return xp.take(move(classes, xp, device(index)), index, axis=0)

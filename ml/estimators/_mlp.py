@@ -30,7 +30,13 @@ from ml.backend import (
     take_rows,
 )
 from ml.estimators._base import all_or_nothing
-from ml.estimators._data import check_sample_weight, check_X, float_dtype, validation_split
+from ml.estimators._data import (
+    all_finite,
+    check_sample_weight,
+    check_X,
+    float_dtype,
+    validation_split,
+)
 from ml.estimators._device import (
     check_same_place,
     homeward,
@@ -377,8 +383,8 @@ class BaseMLP(SaveMixin, BaseEstimator):
     def _network_output(self, X):
         """The network's output in inference mode, holding nothing afterwards; a sparse X is made
         dense a block at a time."""
-        if not hasattr(X, "toarray"):
-            return self.network_.predict(X)
+        if not hasattr(X, "toarray"):  # checked by _forward, and where the network is
+            return self.network_._run(X, training=False)
         blocks = range(0, X.shape[0], _PREDICT_ROWS)
         return np.concatenate(
             [self.network_.predict(take_rows(X, slice(i, i + _PREDICT_ROWS))) for i in blocks]
@@ -397,8 +403,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
         if not lives_at(fitted, place):  # as after fit, it is there already: nothing to move
             self.network_.to(*place)
         output = self._network_output(to_place(X, place))
-        xp = array_namespace(output)
-        if not bool(xp.all(xp.isfinite(output))):
+        if not all_finite(output, array_namespace(output)):
             raise ValueError(
                 "X holds values too large for this network: its output overflowed to infinity "
                 "or NaN. Scale X as the training data was."

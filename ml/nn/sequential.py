@@ -55,7 +55,11 @@ class Sequential(Layer):
 
     def forward(self, x, training: bool | None = None):
         self._check_input(x)
-        training = self.training if training is None else training
+        return self._run(x, self.training if training is None else training)
+
+    def _run(self, x, training: bool):
+        """The layers one after another, on an ``x`` already checked (the estimators check
+        theirs once, in their own terms)."""
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
