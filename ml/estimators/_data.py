@@ -132,10 +132,22 @@ def all_finite(values, xp) -> bool:
     if type(values) is np.ndarray:
         if values.dtype.kind == "f" and values.size > 4096:
             with np.errstate(over="ignore", invalid="ignore"):
-                if np.isfinite(np.sum(values)):
+                if np.isfinite(np.sum(_row_sums(values))):
                     return True
         return bool(np.isfinite(values).all())  # the method: no dispatch wrappers
     return bool(xp.all(xp.isfinite(values)))
+
+
+def _row_sums(values):
+    """The sums of C-contiguous float32 or float64 rows, as a product with ones (BLAS: both
+    cores, a third of ``np.sum``'s time on 10,000 x 784), else ``values`` as they are. A NaN or
+    an infinity makes its row's sum so, as it does the sum of all."""
+    if values.ndim == 2 and values.flags.c_contiguous and values.dtype in _BLAS_FLOATS:
+        return values @ np.ones(values.shape[1], values.dtype)
+    return values
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _column_error(X) -> Exception | None:

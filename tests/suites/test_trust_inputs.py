@@ -362,15 +362,20 @@ def test_messages_name_the_argument(call, message):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_predict_refuses_nan_and_infinity_and_takes_values_whose_sum_overflows(dtype):
-    """predict checks finiteness through the sum of the rows (one pass): a NaN or an infinity
+@pytest.mark.parametrize("n_rows", [4, 3000])  # checked value by value, and through row sums
+@pytest.mark.parametrize("order", ["C", "F"])  # sums by a product with ones, and by np.sum
+def test_predict_refuses_nan_and_infinity_and_takes_values_whose_sum_overflows(
+    dtype, n_rows, order
+):
+    """predict checks a large X's finiteness through the sum of its rows: a NaN or an infinity
     anywhere is refused by name, and finite values so large that their sum overflows pass."""
     model = MLPClassifier((8,), max_iter=5, random_state=0).fit(X.astype(dtype), Y)
-    huge = np.full((4, X.shape[1]), np.finfo(dtype).max / 2, dtype)
+    huge = np.full((n_rows, X.shape[1]), np.finfo(dtype).max / 2, dtype, order=order)
     with np.errstate(over="ignore", invalid="ignore"):
-        assert model.predict(huge).shape == (4,)
+        assert model.predict(huge).shape == (n_rows,)
+    many = np.resize(X, (n_rows, X.shape[1]))
     for bad, message in ((np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")):
-        rows = X[:4].astype(dtype)
-        rows[2, 5] = bad
+        rows = np.array(many, dtype=dtype, order=order)
+        rows[n_rows // 2, 5] = bad
         with pytest.raises(ValueError, match=message):
             model.predict(rows)
