@@ -9,13 +9,15 @@ strided view, copied once), so the whole convolution is one matrix product. Back
 product transposed, and col2im adds the window gradients back with one slice per kernel offset:
 no Python loop over samples or pixels, and no ``np.add.at``.
 
-Two layouts of the same products serve where that one is slow: for few input channels, one row
-per kernel offset instead of per window; for narrow NumPy images (LeNet's second convolution),
-one row per output row, of the kh input rows under it, against a band matrix of the kernels.
-The band wastes products on its zeros (at most ``_BAND_WASTE`` times), to gain long contiguous
-copies and kh additions in col2im instead of kh*kw short ones. Both keep the batch as the last
-axis of memory, (C, H, W, N) behind the NCHW view, so that the activations and pooling between
-them run along runs of N values rather than of a row's few pixels.
+On NumPy arrays the products are usually laid out another way ("rows"): one column per output
+row of a tile of T output columns, holding the kh input rows under it, against a band matrix of
+the kernels that is the same for every tile (and carries the bias, beside a row of ones). The
+band wastes products on its zeros (a tile's band is about two kernels wide, at most
+``_BAND_WASTE``), to gain long contiguous copies, efficient products, and kh additions per
+tile in col2im instead of kh*kw short ones. Where the band would be too wide or too large, few
+input channels take one row per kernel offset instead of per window. Both keep the batch as
+the last axis of memory, (C, H, W, N) behind the NCHW view, so that the activations and
+pooling between layers run along runs of N values rather than of a row's few pixels.
 """
 
 from __future__ import annotations
@@ -120,22 +122,35 @@ def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
 
 
 _BAND_WASTE = 3  # the rows path's band is at most this many times wider than a kernel row
+_BAND_MOST = 2**18  # and has at most this many entries (1 MB of float32, made on every step)
+
+
+def _band_tile(out_w: int, kw: int, sw: int) -> tuple[int, int]:
+    """``(T, span)``: the output columns of one tile of the band (the smallest divisor of OW
+    whose tiles step at least a kernel's width, so a tile's band is about two kernels wide)
+    and the input columns under a tile."""
+    tile = next(t for t in range(1, out_w + 1) if out_w % t == 0 and (sw * t >= kw or t == out_w))
+    return tile, sw * (tile - 1) + kw
 
 
 @functools.lru_cache(maxsize=32)
-def _band_indices(out_channels, channels, kernel, stride_w, out_w, width):
-    """For the rows path: ``taps``, where each entry of the band matrix (OW*out, kh*Wp*C)
-    comes from in ``W`` flat with a 0 appended (index ``W.size``, for the gaps), and ``gather``
-    (out, C, kh, kw, OW), where each tap's gradient is found in the band's, to be summed over
-    its last axis. Computed once per shape."""
+def _band_indices(out_channels, channels, kernel, stride_w, tile, span):
+    """For the rows path: ``taps``, where each entry of the band (T*out, kh*S*C + 1) comes
+    from in ``[W flat, 0, b]`` (the 0 for the gaps; the last column is the bias, beside the
+    row of ones that ``rows_t`` ends with), and ``gather`` (out, C, kh, kw, T), where each
+    kernel tap's gradient is found in the band's, to be summed over its last axis. Computed
+    once per shape."""
     kh, kw = kernel
-    ox, o, i, w, c = np.ix_(*map(range, (out_w, out_channels, kh, width, channels)))
-    j = w - stride_w * ox
+    t, o, i, w, c = np.ix_(*map(range, (tile, out_channels, kh, span, channels)))
+    j = w - stride_w * t
+    gap = out_channels * channels * kh * kw
     tap = ((o * channels + c) * kh + i) * kw + np.clip(j, 0, kw - 1)
-    taps = np.where((j >= 0) & (j < kw), tap, out_channels * channels * kh * kw)
-    o, c, i, j, ox = np.ix_(*map(range, (out_channels, channels, kh, kw, out_w)))
-    gather = ((ox * out_channels + o) * kh + i) * width * channels + (stride_w * ox + j) * channels
-    return np.reshape(taps, -1), gather + c
+    taps = np.reshape(np.where((j >= 0) & (j < kw), tap, gap), (tile * out_channels, -1))
+    bias = gap + 1 + np.tile(np.arange(out_channels), tile)
+    taps = np.concatenate([taps, bias[:, None]], axis=1)
+    o, c, i, j, t = np.ix_(*map(range, (out_channels, channels, kh, kw, tile)))
+    gather = (t * out_channels + o) * taps.shape[1] + ((i * span) + stride_w * t + j) * channels
+    return taps, gather + c
 
 
 def _check_images(layer, x, channels=None):
@@ -238,14 +253,17 @@ class Conv2D(Layer):
         return xp.permute_dims(xp.reshape(y, (n, out_h, out_w, self.out_channels)), (0, 3, 1, 2))
 
     def _path(self, x) -> str:
-        """How the products are laid out for ``x``: "offsets" for few channels, "rows" for a
-        narrow NumPy image (a band matrix), else "windows" (im2col, a row per window)."""
-        if self._few_channels():
-            return "offsets"
-        ((_, left), (_, right)), kw = self.padding, self.kernel_size[1]
-        if type(x) is np.ndarray and x.shape[3] + left + right <= _BAND_WASTE * kw:
-            return "rows"
-        return "windows"
+        """How the products are laid out for ``x``: "rows" for NumPy (a band matrix) where the
+        band wastes little, else "offsets" for few channels and "windows" (im2col, a row per
+        window) for the rest."""
+        if type(x) is np.ndarray:
+            ((_, left), (_, right)), kw, sw = self.padding, self.kernel_size[1], self.stride[1]
+            out_w = (x.shape[3] + left + right - kw) // sw + 1
+            tile, span = _band_tile(out_w, kw, sw) if out_w >= 1 else (0, math.inf)
+            size = tile * self.out_channels * self.kernel_size[0] * span * self.in_channels
+            if span <= _BAND_WASTE * kw and size <= _BAND_MOST:
+                return "rows"
+        return "offsets" if self._few_channels() else "windows"
 
     def _few_channels(self) -> bool:
         """A first layer of grey or colour images: so few channels that a window row would be
@@ -282,30 +300,43 @@ class Conv2D(Layer):
         return y, cols_t
 
     def _forward_by_rows(self, x):
-        """``y``, ``rows_t`` and ``band`` from ``y^T = band rows_t + b``, the batch last in
-        memory as for few channels: a column of ``rows_t`` (kh*Wp*C, OH*N) is the kh padded
-        input rows under one output row (one copy, in runs of N values); ``band`` (OW*out,
-        kh*Wp*C) holds the kernels, ``band[(ox, o), (i, w, c)] = W[o, c, i, w - s ox]`` where
-        that is a kernel tap and 0 elsewhere. ``y`` is (OW, out, OH, N) in memory."""
-        (kh, _), (sh, sw) = self.kernel_size, self.stride
+        """``y``, ``rows_t`` and ``band`` from ``y^T = band rows_t + b``, tile by tile of T
+        output columns, the batch last in memory: a column of ``rows_t`` (kh*S*C, tiles*OH*N)
+        is the kh padded input rows, S columns wide, under one output row of one tile (one
+        copy, in runs of N values); ``band`` (T*out, kh*S*C) holds the kernels, ``band[(t, o),
+        (i, w, c)] = W[o, c, i, w - s t]`` where that is a kernel tap and 0 elsewhere, the same
+        for every tile. ``y`` is (OW, out, OH, N) in memory."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
         x_pad = np.transpose(x, (1, 2, 3, 0))  # (C, H, W, N), padded if the layer pads
-        if any(self.padding[0] + self.padding[1]):
+        if any(self.padding[0] + self.padding[1]) or x_pad.strides[3] != x.itemsize:
             x_pad = _pad(x_pad, self.padding, channels_last=True)
         c, height, width, n = x_pad.shape
         out_h, out_w = window_counts((height, width), self.kernel_size, self.stride)
+        tile, span = _band_tile(out_w, kw, sw)
         s_c, s_h, s_w, s_n = x_pad.strides
         under = as_strided(
-            x_pad, (kh, width, c, out_h, n), (s_h, s_w, s_c, s_h * sh, s_n), writeable=False
+            x_pad,
+            (kh, span, c, out_w // tile, out_h, n),
+            (s_h, s_w, s_c, s_w * sw * tile, s_h * sh, s_n),
+            writeable=False,
         )
-        rows_t = np.reshape(under, (kh * width * c, out_h * n))
-        taps, _ = _band_indices(self.out_channels, c, self.kernel_size, sw, out_w, width)
-        W = self.params["W"]
-        kernels = np.concatenate([np.reshape(W, -1), np.zeros(1, W.dtype)])  # 0 for the gaps
-        band = np.reshape(kernels[taps], (out_w * self.out_channels, -1))
-        y_t = band @ rows_t
-        np.reshape(y_t, (out_w, self.out_channels, -1))[...] += self.params["b"][:, None]
-        y = np.reshape(y_t, (out_w, self.out_channels, out_h, n)).transpose(3, 1, 2, 0)
+        k = kh * span * c
+        rows_t = np.empty((k + 1, out_w // tile, out_h * n), x_pad.dtype)
+        rows_t[:k].reshape(under.shape)[...] = under  # the one copy
+        rows_t[k] = 1  # the ones that the band's bias column multiplies
+        band = self._band(tile, span)
+        y = np.matmul(band, rows_t.transpose(1, 0, 2))  # (tiles, T*out, OH*N), bias included
+        y = np.reshape(y, (out_w, self.out_channels, out_h, n)).transpose(3, 1, 2, 0)
         return y, rows_t, band
+
+    def _band(self, tile, span):
+        """The band (T*out, kh*S*C + 1) of the kernels, and the bias, for a tile of T output
+        columns."""
+        W, b = self.params["W"], self.params["b"]
+        taps, _ = _band_indices(
+            self.out_channels, W.shape[1], self.kernel_size, self.stride[1], tile, span
+        )
+        return np.concatenate([np.reshape(W, -1), np.zeros(1, W.dtype), b])[taps]
 
     def get_config(self) -> dict:
         return {
@@ -354,17 +385,22 @@ class Conv2D(Layer):
         dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
         return xp.permute_dims(dx, (0, 3, 1, 2))
 
-    def _input_grad_by_rows(self, dy_t, input_shape):
-        """``dx`` (C, H, W, N) from ``band^T dy_t`` (kh*Wp*C, OH*N): each output row's gradient
-        for the kh padded input rows under it, added back row offset by row offset."""
-        (kh, _), (sh, _) = self.kernel_size, self.stride
+    def _input_grad_by_rows(self, dy, input_shape):
+        """``dx`` (C, H, W, N) from ``band^T dy`` per tile (kh*S*C, OH*N): each output row's
+        gradient for the kh padded input rows under it, added back row offset by row offset
+        and tile by tile."""
+        (kh, _), (sh, sw) = self.kernel_size, self.stride
         (top, left), (bottom, right) = self.padding
         n, c, h, w = input_shape
-        out_h = dy_t.shape[1] // n
-        under = np.reshape(self._saved_for_backward("band").T @ dy_t, (kh, -1, c, out_h, n))
-        dx = np.zeros((c, h + top + bottom, under.shape[1], n), dtype=under.dtype)
-        for i in range(kh):
-            dx[:, i : i + sh * (out_h - 1) + 1 : sh] += under[i].transpose(1, 2, 0, 3)
+        band = self._saved_for_backward("band")[:, :-1]  # the kernels, not the bias
+        tiles, out_h = dy.shape[0], dy.shape[2] // n
+        tile, span = band.shape[0] // self.out_channels, band.shape[1] // (kh * c)
+        under = np.reshape(np.matmul(band.T, dy), (tiles, kh, span, c, out_h, n))
+        dx = np.zeros((c, h + top + bottom, w + left + right, n), dtype=under.dtype)
+        for t in range(tiles):
+            cols = slice(sw * tile * t, sw * tile * t + span)
+            for i in range(kh):
+                dx[:, i : i + sh * (out_h - 1) + 1 : sh, cols] += under[t, i].transpose(1, 2, 0, 3)
         return dx[:, top : top + h, left : left + w, :]
 
     def backward_params(self, dout) -> None:
@@ -383,17 +419,18 @@ class Conv2D(Layer):
             db = sum_rows(dy.T)
         elif path == "rows":
             n, _, out_h, out_w = dout.shape
-            dy = np.reshape(dout.transpose(3, 1, 2, 0), (out_w * self.out_channels, -1))
-            rows_t = self._saved_for_backward("rows_t")
-            d_band = (
-                dy @ rows_t.T
-            )  # dW[o, c, i, j] = sum over ox of d_band[(ox, o), (i, s ox + j, c)]
-            width = rows_t.shape[0] // (kh * c)
+            rows_t = self._saved_for_backward("rows_t")  # (kh*S*C, tiles, OH*N)
+            tiles = rows_t.shape[1]
+            dy = np.reshape(dout.transpose(3, 1, 2, 0), (tiles, -1, out_h * n))
+            # dW[o, c, i, j] = sum over tiles and t of d_band[(t, o), (i, s t + j, c)], and db
+            # the sum over t of the bias column d_band[(t, o), -1]
+            d_band = np.sum(np.matmul(dy, rows_t.transpose(1, 2, 0)), axis=0)
+            tile, span = out_w // tiles, (rows_t.shape[0] - 1) // (kh * c)
             _, gather = _band_indices(
-                self.out_channels, c, self.kernel_size, self.stride[1], out_w, width
+                self.out_channels, c, self.kernel_size, self.stride[1], tile, span
             )
             dW = np.sum(np.reshape(d_band, -1)[gather], axis=-1)
-            db = sum_rows(np.reshape(sum_rows(dy.T), (out_w, self.out_channels)))
+            db = sum_rows(np.reshape(d_band[:, -1], (tile, self.out_channels)))
         else:
             dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
             dW_rows = xp.reshape(dy.T @ self._saved_for_backward("cols"), (-1, kh, kw, c))
