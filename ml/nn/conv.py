@@ -300,12 +300,13 @@ class Conv2D(Layer):
         return y, cols_t
 
     def _forward_by_rows(self, x):
-        """``y``, ``rows_t`` and ``band`` from ``y^T = band rows_t + b``, tile by tile of T
-        output columns, the batch last in memory: a column of ``rows_t`` (kh*S*C, tiles*OH*N)
-        is the kh padded input rows, S columns wide, under one output row of one tile (one
-        copy, in runs of N values); ``band`` (T*out, kh*S*C) holds the kernels, ``band[(t, o),
-        (i, w, c)] = W[o, c, i, w - s t]`` where that is a kernel tap and 0 elsewhere, the same
-        for every tile. ``y`` is (OW, out, OH, N) in memory."""
+        """``y``, ``rows_t`` and ``band`` from ``y^T = band rows_t``, tile by tile of T output
+        columns, the batch last in memory: a column of ``rows_t`` (kh*S*C + 1, tiles, OH*N) is
+        the kh padded input rows, S columns wide, under one output row of one tile (one copy,
+        in runs of N values), and a 1; ``band`` (T*out, kh*S*C + 1) holds the kernels,
+        ``band[(t, o), (i, w, c)] = W[o, c, i, w - s t]`` where that is a kernel tap and 0
+        elsewhere, the same for every tile, and ``b[o]`` in its last column. ``y`` is (OW, out,
+        OH, N) in memory."""
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         x_pad = np.transpose(x, (1, 2, 3, 0))  # (C, H, W, N), padded if the layer pads
         if any(self.padding[0] + self.padding[1]) or x_pad.strides[3] != x.itemsize:
