@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 import threading
 import time
@@ -342,8 +343,19 @@ def _playground(args, parser) -> int:
         import webbrowser
 
         threading.Timer(0.5, webbrowser.open, [server.url]).start()
-    server.serve_forever()
+    # uvicorn holds Ctrl-C while it serves and raises it again once stopped, through the handler
+    # it found; asyncio's own would only cancel a task that may have finished by then (and the
+    # command would exit with 0), so the handler it finds is one that raises KeyboardInterrupt
+    previous = signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        server.serve_forever()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return 0
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _demo(args, parser) -> int:
