@@ -4,8 +4,9 @@ where a CNN's step goes (the profile behind the speed issue's convolution work).
     python benchmarks/bench_layers.py              # LeNet-5, batch 64 of 28x28 images
     python benchmarks/bench_layers.py --batch 128
 
-The input of each layer is what the layer before it returned in training, in the memory layout
-it returned (convolutions hand on channels-last memory behind an NCHW view); the first layer is
+The input of each layer is what the layer before it returned in training, and its output
+gradient what the layer after it returned in backward, each in the memory layout it was
+returned in (convolutions hand on batch-last memory behind an NCHW view); the first layer is
 timed with ``backward_params``, as training calls it. Times are medians of ``--repeats`` calls.
 """
 
@@ -41,10 +42,13 @@ def main() -> None:
     inputs = [x]
     for layer in net.layers:
         inputs.append(layer.forward(inputs[-1], training=True))
+    douts = [np.ones_like(inputs[-1])]  # each layer's output gradient as training hands it on
+    for layer in reversed(net.layers[1:]):
+        douts.insert(0, layer.backward(douts[0]))
     total_forward = total_backward = 0.0
     print(f"{'':3}{'layer':<44}{'input':<20}{'forward':>10}{'backward':>10}")
     for i, layer in enumerate(net.layers):
-        dout = np.ones_like(inputs[i + 1])
+        dout = douts[i]
         x_in = inputs[i]
         forward = median_us(lambda l=layer, x=x_in: l.forward(x, training=True), args.repeats)
         layer.forward(x_in, training=True)

@@ -378,8 +378,7 @@ class Conv2D(Layer):
             dx = _col2im(dwindows, (c, h, w, n), self.padding, self.stride, channels_last=True)
             return xp.permute_dims(dx, (3, 0, 1, 2))
         if path == "rows":
-            dx = self._input_grad_by_rows(dy, (n, c, h, w))
-            return np.transpose(dx, (3, 0, 1, 2))
+            return np.transpose(self._input_grad_by_rows(dy, (n, c, h, w)), (3, 1, 2, 0))
         # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
         W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
         dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
@@ -387,9 +386,9 @@ class Conv2D(Layer):
         return xp.permute_dims(dx, (0, 3, 1, 2))
 
     def _input_grad_by_rows(self, dy, input_shape):
-        """``dx`` (C, H, W, N) from ``band^T dy`` per tile (kh*S*C, OH*N): each output row's
-        gradient for the kh padded input rows under it, added back row offset by row offset
-        and tile by tile."""
+        """``dx`` (W, C, H, N) in memory from ``band^T dy`` per tile (kh*S*C, OH*N): each output
+        row's gradient for the kh padded input rows under it, added back row offset by row
+        offset and tile by tile, each addition a block of contiguous runs of OH*N values."""
         (kh, _), (sh, sw) = self.kernel_size, self.stride
         (top, left), (bottom, right) = self.padding
         n, c, h, w = input_shape
@@ -397,12 +396,12 @@ class Conv2D(Layer):
         tiles, out_h = dy.shape[0], dy.shape[2] // n
         tile, span = band.shape[0] // self.out_channels, band.shape[1] // (kh * c)
         under = np.reshape(np.matmul(band.T, dy), (tiles, kh, span, c, out_h, n))
-        dx = np.zeros((c, h + top + bottom, w + left + right, n), dtype=under.dtype)
+        dx = np.zeros((w + left + right, c, h + top + bottom, n), dtype=under.dtype)
         for t in range(tiles):
             cols = slice(sw * tile * t, sw * tile * t + span)
             for i in range(kh):
-                dx[:, i : i + sh * (out_h - 1) + 1 : sh, cols] += under[t, i].transpose(1, 2, 0, 3)
-        return dx[:, top : top + h, left : left + w, :]
+                dx[cols, :, i : i + sh * (out_h - 1) + 1 : sh] += under[t, i]
+        return dx[left : left + w, :, top : top + h, :]
 
     def backward_params(self, dout) -> None:
         self._param_grads(dout)
