@@ -22,7 +22,6 @@ pooling between layers run along runs of N values rather than of a row's few pix
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -131,26 +130,6 @@ def _band_tile(out_w: int, kw: int, sw: int) -> tuple[int, int]:
     and the input columns under a tile."""
     tile = next(t for t in range(1, out_w + 1) if out_w % t == 0 and (sw * t >= kw or t == out_w))
     return tile, sw * (tile - 1) + kw
-
-
-@functools.lru_cache(maxsize=32)
-def _band_indices(out_channels, channels, kernel, stride_w, tile, span):
-    """For the rows path: ``taps``, where each entry of the band (T*out, kh*S*C + 1) comes
-    from in ``[W flat, 0, b]`` (the 0 for the gaps; the last column is the bias, beside the
-    row of ones that ``rows_t`` ends with), and ``gather`` (out, C, kh, kw, T), where each
-    kernel tap's gradient is found in the band's, to be summed over its last axis. Computed
-    once per shape."""
-    kh, kw = kernel
-    t, o, i, w, c = np.ix_(*map(range, (tile, out_channels, kh, span, channels)))
-    j = w - stride_w * t
-    gap = out_channels * channels * kh * kw
-    tap = ((o * channels + c) * kh + i) * kw + np.clip(j, 0, kw - 1)
-    taps = np.reshape(np.where((j >= 0) & (j < kw), tap, gap), (tile * out_channels, -1))
-    bias = gap + 1 + np.tile(np.arange(out_channels), tile)
-    taps = np.concatenate([taps, bias[:, None]], axis=1)
-    o, c, i, j, t = np.ix_(*map(range, (out_channels, channels, kh, kw, tile)))
-    gather = (t * out_channels + o) * taps.shape[1] + ((i * span) + stride_w * t + j) * channels
-    return taps, gather + c
 
 
 def _check_images(layer, x, channels=None):
@@ -332,12 +311,15 @@ class Conv2D(Layer):
 
     def _band(self, tile, span):
         """The band (T*out, kh*S*C + 1) of the kernels, and the bias, for a tile of T output
-        columns."""
+        columns: the kernels (out, kh, kw, C) written T times, each a stride further right."""
         W, b = self.params["W"], self.params["b"]
-        taps, _ = _band_indices(
-            self.out_channels, W.shape[1], self.kernel_size, self.stride[1], tile, span
-        )
-        return np.concatenate([np.reshape(W, -1), np.zeros(1, W.dtype), b])[taps]
+        out, c, kh, kw = W.shape
+        band = np.zeros((tile, out, kh * span * c + 1), W.dtype)
+        taps = np.reshape(band[..., :-1], (tile, out, kh, span, c))  # a view of band
+        for t, start in enumerate(range(0, self.stride[1] * tile, self.stride[1])):
+            taps[t, :, :, start : start + kw] = W.transpose(0, 2, 3, 1)
+        band[..., -1] = b
+        return np.reshape(band, (tile * out, -1))
 
     def get_config(self) -> dict:
         return {
@@ -426,10 +408,12 @@ class Conv2D(Layer):
             # the sum over t of the bias column d_band[(t, o), -1]
             d_band = np.sum(np.matmul(dy, rows_t.transpose(1, 2, 0)), axis=0)
             tile, span = out_w // tiles, (rows_t.shape[0] - 1) // (kh * c)
-            _, gather = _band_indices(
-                self.out_channels, c, self.kernel_size, self.stride[1], tile, span
-            )
-            dW = np.sum(np.reshape(d_band, -1)[gather], axis=-1)
+            d_taps = np.reshape(d_band[:, :-1], (tile, self.out_channels, kh, span, c))
+            dW = d_taps[0, :, :, :kw].copy()
+            for t in range(1, tile):
+                start = self.stride[1] * t
+                dW += d_taps[t, :, :, start : start + kw]
+            dW = dW.transpose(0, 3, 1, 2)  # (out, kh, kw, C) to W's (out, C, kh, kw)
             db = sum_rows(np.reshape(d_band[:, -1], (tile, self.out_channels)))
         else:
             dy = xp.reshape(xp.permute_dims(dout, (0, 2, 3, 1)), (-1, self.out_channels))
