@@ -127,8 +127,9 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
 def all_finite(values, xp) -> bool:
     """Whether every value is finite. A NumPy float array whose sum is finite has only finite
     values (NaN and infinity make the sum so): one pass, without the mask of ``isfinite``
-    (scikit-learn's own shortcut), for arrays large enough that the pass costs more than the
-    shortcut's set-up. A sum that overflows is looked at value by value."""
+    (scikit-learn's own shortcut, here the sum of the rows' sums, :func:`_row_sums`), for
+    arrays large enough that the pass costs more than the shortcut's set-up. A sum that
+    overflows is looked at value by value."""
     if type(values) is np.ndarray:
         if values.dtype.kind == "f" and values.size > 4096:
             with np.errstate(over="ignore", invalid="ignore"):

@@ -2,7 +2,7 @@
 
 from ml.nn import build, init, losses
 from ml.nn.build import conv_stack, dense_stack
-from ml.nn.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
+from ml.nn.conv import Conv2D
 from ml.nn.layers import (
     Activation,
     Dense,
@@ -25,6 +25,7 @@ from ml.nn.losses import (
     SquaredError,
 )
 from ml.nn.norm import BatchNorm1d, BatchNorm2d
+from ml.nn.pool import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from ml.nn.sequential import Sequential
 from ml.nn.trace import LayerTrace, Trace, hidden_activations, trace
 

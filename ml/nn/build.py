@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ml.functional import get_activation
-from ml.nn.conv import Conv2D, MaxPool2D
+from ml.nn.conv import Conv2D
 from ml.nn.init import for_activation
 from ml.nn.layers import Dense, Dropout, Layer, activation_layer
 from ml.nn.norm import BatchNorm1d, BatchNorm2d
+from ml.nn.pool import MaxPool2D
 from ml.nn.sequential import Sequential
 
 __all__ = ["conv_stack", "dense_stack"]

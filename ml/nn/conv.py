@@ -1,8 +1,8 @@
-"""Convolution and pooling on images in NCHW layout (batch, channels, height, width), as PyTorch.
+"""Convolution on images in NCHW layout (batch, channels, height, width), as PyTorch.
 
 A convolution slides a small kernel over the image; its weights are shared across positions,
 which gives far fewer parameters than a dense layer and responses that move with the input
-(translation equivariance; pooling then adds some invariance).
+(translation equivariance; pooling, in :mod:`ml.nn.pool`, then adds some invariance).
 
 Forward is im2col: every kernel-sized window of the padded input becomes a row of a matrix (a
 strided view, copied once), so the whole convolution is one matrix product. Backward is the same
@@ -16,8 +16,8 @@ band wastes products on its zeros (a tile's band is about two kernels wide, at m
 ``_BAND_WASTE``), to gain long contiguous copies, efficient products, and kh additions per
 tile in col2im instead of kh*kw short ones. Where the band would be too wide or too large, few
 input channels take one row per kernel offset instead of per window. Both keep the batch as
-the last axis of memory, (C, H, W, N) behind the NCHW view, so that the activations and
-pooling between layers run along runs of N values rather than of a row's few pixels.
+the last axis of memory behind the NCHW view, so that the activations and pooling between
+layers run along runs of N values rather than of a row's few pixels.
 """
 
 from __future__ import annotations
@@ -28,39 +28,12 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ml._validation import check_memory, check_number
-from ml.backend import array_namespace, device, matmul, sum_rows, window_counts, windows, zeros
+from ml.backend import array_namespace, matmul, sum_rows, window_counts, windows
+from ml.nn._images import check_images, check_padding, col2im, pad, pair
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import MAX_FEATURES, Layer, config_int
 
-__all__ = ["AvgPool2D", "Conv2D", "GlobalAvgPool2D", "MaxPool2D"]
-
-
-_MAX_WINDOW = 2**16  # kernels, strides and paddings beyond an image's size are mistakes
-
-
-def _pair(value, name: str, low: int = 0) -> tuple[int, int]:
-    """``(a, b)`` from an int or a pair of ints, each in ``[low, 2**16]``; errors name ``name``."""
-    pair = (value, value) if isinstance(value, int | np.integer) else value
-    if (
-        isinstance(pair, str)
-        or not hasattr(pair, "__len__")
-        or len(pair) != 2
-        or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)
-        or min(pair) < low
-        or max(pair) > _MAX_WINDOW
-    ):
-        raise ValueError(
-            f"{name} must be an int in [{low}, {_MAX_WINDOW}] or a pair of them; got {value!r}."
-        )
-    return int(pair[0]), int(pair[1])
-
-
-def _check_padding(padding, kernel, most):
-    """Refuse padding beyond ``most(k)`` for each kernel length ``k``: more only adds zeros
-    (and a model file must not make us allocate for them)."""
-    for pad, k in [pair for side in padding for pair in zip(side, kernel, strict=True)]:
-        if pad > most(k):
-            raise ValueError(f"padding {pad} is too large for a kernel of {k}: at most {most(k)}.")
+__all__ = ["Conv2D"]
 
 
 def _padding(padding, kernel: tuple[int, int], stride: tuple[int, int]):
@@ -72,52 +45,8 @@ def _padding(padding, kernel: tuple[int, int], stride: tuple[int, int]):
             raise ValueError("padding='same' needs stride 1 (as in PyTorch).")
         # an even kernel pads one more at the bottom and right, as PyTorch does
         return tuple((k - 1) // 2 for k in kernel), tuple(k - 1 - (k - 1) // 2 for k in kernel)
-    ph, pw = _pair(padding, "padding")
+    ph, pw = pair(padding, "padding")
     return (ph, pw), (ph, pw)
-
-
-def _pad(x, padding, value=0.0, *, channels_last=False):
-    """Pad the height and width axes of an NCHW array (NHWC with ``channels_last``) with
-    ``value``; NHWC input always gives a fresh array."""
-    (top, left), (bottom, right) = padding
-    if not (top or bottom or left or right or channels_last):
-        return x
-    n, h, w, c = x.shape if channels_last else (x.shape[0], *x.shape[2:], x.shape[1])
-    rows, cols = slice(top, top + h), slice(left, left + w)
-    if channels_last:
-        padded = zeros((n, h + top + bottom, w + left + right, c), like=x, fill=value)
-        padded[:, rows, cols, :] = x
-    else:
-        padded = zeros((n, c, h + top + bottom, w + left + right), like=x, fill=value)
-        padded[:, :, rows, cols] = x
-    return padded
-
-
-def _col2im(dwindows, input_shape, padding, stride, *, channels_last=False):
-    """Add window gradients (N, C, OH, OW, KH, KW), or (KH, KW, N, OH, OW, C) with
-    ``channels_last``, back into a gradient of the input's shape (N, C, H, W) or (N, H, W, C):
-    one slice per kernel offset adds that offset's gradient where its windows read the input."""
-    (top, left), (bottom, right) = padding
-    if channels_last:
-        n, h, w, c = input_shape
-        kh, kw, _, out_h, out_w, _ = dwindows.shape
-        dx = zeros((n, h + top + bottom, w + left + right, c), like=dwindows)
-    else:
-        n, c, h, w = input_shape
-        _, _, out_h, out_w, kh, kw = dwindows.shape
-        dx = zeros((n, c, h + top + bottom, w + left + right), like=dwindows)
-    sh, sw = stride
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i, i + sh * (out_h - 1) + 1, sh)
-            cols = slice(j, j + sw * (out_w - 1) + 1, sw)
-            if channels_last:
-                dx[:, rows, cols, :] += dwindows[i, j, ...]  # a contiguous block per offset
-            else:
-                dx[:, :, rows, cols] += dwindows[..., i, j]
-    if channels_last:
-        return dx[:, top : top + h, left : left + w, :]
-    return dx[:, :, top : top + h, left : left + w]
 
 
 _BAND_WASTE = 3  # the rows path's band is at most this many times wider than a kernel row
@@ -130,15 +59,6 @@ def _band_tile(out_w: int, kw: int, sw: int) -> tuple[int, int]:
     and the input columns under a tile."""
     tile = next(t for t in range(1, out_w + 1) if out_w % t == 0 and (sw * t >= kw or t == out_w))
     return tile, sw * (tile - 1) + kw
-
-
-def _check_images(layer, x, channels=None):
-    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
-        wanted = f"{channels} channels" if channels is not None else "channels"
-        raise ValueError(
-            f"{layer!r} needs input of shape (batch, {wanted}, height, width); "
-            f"got {tuple(x.shape)}."
-        )
 
 
 class Conv2D(Layer):
@@ -159,7 +79,7 @@ class Conv2D(Layer):
     With ``cols`` the windows as rows (N*OH*OW, kh*kw*C) and ``W`` as rows (out, kh*kw*C):
     ``y = cols W^T + b``; backward ``dW = dy^T cols``, ``db = sum dy``, ``dcols = dy W`` (made
     one kernel offset after another), then col2im. The work is done channels-last (NHWC) so that
-    these rows are contiguous; few channels and narrow images take the module's other layouts.
+    these rows are contiguous; NumPy arrays mostly take the band layout of the module's text.
 
     Raises
     ------
@@ -194,11 +114,11 @@ class Conv2D(Layer):
         self.in_channels, self.out_channels = in_channels, out_channels
         check_number("in_channels", in_channels, integer=True, low=1, high=MAX_FEATURES)
         check_number("out_channels", out_channels, integer=True, low=1, high=MAX_FEATURES)
-        self.kernel_size = _pair(kernel_size, "kernel_size", low=1)
-        self.stride = _pair(stride, "stride", low=1)
+        self.kernel_size = pair(kernel_size, "kernel_size", low=1)
+        self.stride = pair(stride, "stride", low=1)
         self.padding_arg = padding
         self.padding = _padding(padding, self.kernel_size, self.stride)
-        _check_padding(self.padding, self.kernel_size, lambda k: k - 1)
+        check_padding(self.padding, self.kernel_size, lambda k: k - 1)
         shape = (out_channels, in_channels, *self.kernel_size)
         check_memory(
             f"Conv2D({in_channels}, {out_channels})",
@@ -209,7 +129,7 @@ class Conv2D(Layer):
         self.params = {"W": W, "b": b}
 
     def forward(self, x, training: bool = False):
-        _check_images(self, x, self.in_channels)
+        check_images(self, x, self.in_channels)
         xp, path = array_namespace(x), self._path(x)
         if path == "offsets":
             y, cols_t = self._forward_by_offsets(x)
@@ -222,7 +142,7 @@ class Conv2D(Layer):
             )
             return y
         # channels last, so that each window row is made of contiguous runs of C values
-        x_pad = _pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
+        x_pad = pad(xp.permute_dims(x, (0, 2, 3, 1)), self.padding, channels_last=True)
         cols = windows(x_pad, self.kernel_size, self.stride, channels_last=True)
         n, out_h, out_w = cols.shape[:3]
         cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
@@ -257,7 +177,7 @@ class Conv2D(Layer):
         as runs of OW*N values, and which ``y`` keeps (out, OH, OW, N): the pooling and the
         activation after the layer then work along runs of N values, not of a row's few."""
         xp, (kh, kw), (sh, sw) = array_namespace(x), self.kernel_size, self.stride
-        x_pad = _pad(xp.permute_dims(x, (1, 2, 3, 0)), self.padding, channels_last=True)
+        x_pad = pad(xp.permute_dims(x, (1, 2, 3, 0)), self.padding, channels_last=True)
         c, n = x_pad.shape[0], x_pad.shape[3]
         out_h, out_w = window_counts(x_pad.shape[1:3], self.kernel_size, self.stride)
         cols_t = xp.reshape(
@@ -289,7 +209,7 @@ class Conv2D(Layer):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         x_pad = np.transpose(x, (1, 2, 3, 0))  # (C, H, W, N), padded if the layer pads
         if any(self.padding[0] + self.padding[1]) or x_pad.strides[3] != x.itemsize:
-            x_pad = _pad(x_pad, self.padding, channels_last=True)
+            x_pad = pad(x_pad, self.padding, channels_last=True)
         c, height, width, n = x_pad.shape
         out_h, out_w = window_counts((height, width), self.kernel_size, self.stride)
         tile, span = _band_tile(out_w, kw, sw)
@@ -334,7 +254,7 @@ class Conv2D(Layer):
 
     @classmethod
     def array_shapes(cls, config):
-        kh, kw = _pair(config.get("kernel_size"), "kernel_size", low=1)
+        kh, kw = pair(config.get("kernel_size"), "kernel_size", low=1)
         out = config_int(config, "out_channels")
         return {"W": (out, config_int(config, "in_channels"), kh, kw), "b": (out,)}
 
@@ -357,14 +277,14 @@ class Conv2D(Layer):
                 (c, kh, kw, out_h, out_w, n),
             )
             dwindows = xp.permute_dims(dcols_t, (1, 2, 0, 3, 4, 5))
-            dx = _col2im(dwindows, (c, h, w, n), self.padding, self.stride, channels_last=True)
+            dx = col2im(dwindows, (c, h, w, n), self.padding, self.stride, channels_last=True)
             return xp.permute_dims(dx, (3, 0, 1, 2))
         if path == "rows":
             return np.transpose(self._input_grad_by_rows(dy, (n, c, h, w)), (3, 1, 2, 0))
         # dcols = dy W as one block per kernel offset (p, q): dy W[:, :, p, q], (N*OH*OW, C)
         W_offsets = xp.reshape(xp.permute_dims(self.params["W"], (2, 3, 0, 1)), (kh * kw, -1, c))
         dcols = xp.reshape(xp.matmul(dy[None, ...], W_offsets), (kh, kw, n, out_h, out_w, c))
-        dx = _col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
+        dx = col2im(dcols, (n, h, w, c), self.padding, self.stride, channels_last=True)
         return xp.permute_dims(dx, (0, 3, 1, 2))
 
     def _input_grad_by_rows(self, dy, input_shape):
@@ -390,8 +310,8 @@ class Conv2D(Layer):
 
     def _param_grads(self, dout):
         """Fill ``dW`` and ``db``; return ``dL/dy`` laid out as this layer's im2col: (out,
-        OH*OW*N) beside ``cols_t`` for few channels, rows (N*OH, OW*out) beside ``rows`` for a
-        band, else rows (N*OH*OW, out) beside ``cols``."""
+        OH*OW*N) beside ``cols_t`` for few channels, (tiles, T*out, OH*N) beside ``rows_t`` for
+        a band, else rows (N*OH*OW, out) beside ``cols``."""
         xp, (kh, kw), c = array_namespace(dout), self.kernel_size, self.in_channels
         path = self._saved_for_backward("path")
         if path == "offsets":
@@ -401,7 +321,7 @@ class Conv2D(Layer):
             db = sum_rows(dy.T)
         elif path == "rows":
             n, _, out_h, out_w = dout.shape
-            rows_t = self._saved_for_backward("rows_t")  # (kh*S*C, tiles, OH*N)
+            rows_t = self._saved_for_backward("rows_t")  # (kh*S*C + 1, tiles, OH*N)
             tiles = rows_t.shape[1]
             dy = np.reshape(dout.transpose(3, 1, 2, 0), (tiles, -1, out_h * n))
             # dW[o, c, i, j] = sum over tiles and t of d_band[(t, o), (i, s t + j, c)], and db
@@ -430,169 +350,3 @@ class Conv2D(Layer):
             f"{self.in_channels}, {self.out_channels}, kernel_size={kh if kh == kw else (kh, kw)}"
             f", stride={self.stride[0]}, padding={self.padding_arg!r}"
         )
-
-
-_POOL_PARAMETERS = """Parameters
-    ----------
-    kernel_size : int or (int, int)
-        The window's height and width.
-    stride : int, (int, int) or None, default=None
-        The window's step; None is ``kernel_size``.
-    padding : int or (int, int), default=0
-        Added around the input ({fill}), at most half the kernel (PyTorch's rule).
-
-    Raises
-    ------
-    ValueError
-        For a kernel, stride or padding that is not a positive int or pair (padding: not in
-        ``[0, kernel_size // 2]``).
-"""  # the pools' own, with what their padding holds
-
-
-class _Pool2D(Layer):
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size", low=1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", low=1)
-        ph, pw = _pair(padding, "padding")
-        self.padding = ((ph, pw), (ph, pw))
-        _check_padding(self.padding, self.kernel_size, lambda k: k // 2)  # PyTorch's rule
-
-    def get_config(self) -> dict:
-        return {
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": list(self.padding[0]),
-        }
-
-    def _describe(self) -> str:
-        kh, kw = self.kernel_size
-        return f"kernel_size={kh if kh == kw else (kh, kw)}, stride={self.stride[0]}"
-
-
-class MaxPool2D(_Pool2D):
-    __doc__ = f"""``y[n, c, i, j] = max`` of the window at ``(s i, s j)``; the gradient flows to the
-    window's maximum. ``stride`` defaults to ``kernel_size``; padding is -inf.
-
-    Windows that tile the image (stride = kernel, no padding, the usual case) take a fast path:
-    the maximum of the kh*kw strided views ``x[:, :, i::kh, j::kw]`` (no window copies, no
-    reduction over short axes), and a tie for the maximum shares the gradient equally.
-
-    {_POOL_PARAMETERS.format(fill="-inf")}
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ml import nn
-    >>> nn.MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4)).shape
-    (1, 1, 2, 2)
-    """
-
-    def forward(self, x, training: bool = False):
-        _check_images(self, x)
-        xp = array_namespace(x)
-        if self._tiled():
-            views = [x[index] for index in self._offsets(x.shape)]
-            y = xp.maximum(views[0], views[1]) if len(views) > 1 else xp.asarray(views[0])
-            for view in views[2:]:
-                if type(y) is np.ndarray:
-                    np.maximum(y, view, out=y)
-                else:
-                    y = xp.maximum(y, view)
-            self._save_for_backward(training, x=x, y=y)
-            return y
-        wins = windows(_pad(x, self.padding, -np.inf), self.kernel_size, self.stride)
-        flat = xp.reshape(wins, (*wins.shape[:4], -1))
-        if training:
-            self._save_for_backward(
-                training, input_shape=tuple(x.shape), argmax=xp.argmax(flat, axis=-1)
-            )
-        return xp.max(flat, axis=-1)
-
-    def _tiled(self) -> bool:
-        """Windows that tile the image: stride = kernel and no padding."""
-        return self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
-
-    def _offsets(self, shape):
-        """The kh*kw indices ``[:, :, i::kh, j::kw]`` of an input of ``shape`` cropped to whole
-        windows: index ``(i, j)`` picks element ``(i, j)`` of every window."""
-        (kh, kw), (h, w) = self.kernel_size, shape[2:]
-        out_h, out_w = h // kh, w // kw
-        if out_h < 1 or out_w < 1:
-            raise ValueError(f"a {kh}x{kw} window does not fit in an input of size {h}x{w}.")
-        rows = [slice(i, out_h * kh, kh) for i in range(kh)]
-        cols = [slice(j, out_w * kw, kw) for j in range(kw)]
-        return [(slice(None), slice(None), r, c) for r in rows for c in cols]
-
-    def backward(self, dout):
-        xp, (kh, kw) = array_namespace(dout), self.kernel_size
-        if self._tiled():
-            x, y = self._saved_for_backward("x", "y")
-            indices = self._offsets(x.shape)
-            hits = [x[index] == y for index in indices]
-            ties = xp.astype(hits[0], dout.dtype)
-            for hit in hits[1:]:
-                ties += hit if type(hit) is np.ndarray else xp.astype(hit, dout.dtype)
-            if type(dout) is np.ndarray:  # each pass in place, written where it belongs
-                share = np.divide(dout, ties, out=ties)
-                whole = x.shape[2] % kh == 0 and x.shape[3] % kw == 0  # every input in a window
-                dx = (np.empty_like if whole else np.zeros_like)(x)
-                for index, hit in zip(indices, hits, strict=True):
-                    np.multiply(hit, share, out=dx[index])
-                return dx
-            share = dout / ties  # dy to each maximum of its window, split among ties
-            dx = xp.zeros_like(x)
-            for index, hit in zip(indices, hits, strict=True):
-                dx[index] = xp.astype(hit, dout.dtype) * share
-            return dx
-        input_shape, argmax = self._saved_for_backward("input_shape", "argmax")
-        offsets = xp.arange(kh * kw, device=device(argmax))
-        hits = xp.astype(argmax[..., None] == offsets, dout.dtype)
-        dwindows = xp.reshape(hits * dout[..., None], (*dout.shape, kh, kw))
-        return _col2im(dwindows, input_shape, self.padding, self.stride)
-
-
-class AvgPool2D(_Pool2D):
-    __doc__ = f"""``y[n, c, i, j] = mean`` of the window at ``(s i, s j)`` (zero padding counts, as
-    PyTorch's default); each input of a window gets ``dy / (kh kw)``.
-
-    {_POOL_PARAMETERS.format(fill="zeros, which count in the mean")}
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ml import nn
-    >>> nn.AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4)).shape
-    (1, 1, 2, 2)
-    """
-
-    def forward(self, x, training: bool = False):
-        _check_images(self, x)
-        wins = windows(_pad(x, self.padding), self.kernel_size, self.stride)
-        self._save_for_backward(training, input_shape=tuple(x.shape))
-        return array_namespace(x).mean(wins, axis=(4, 5))
-
-    def backward(self, dout):
-        xp, (kh, kw) = array_namespace(dout), self.kernel_size
-        share = dout[..., None, None] / (kh * kw)
-        dwindows = xp.broadcast_to(share, (*dout.shape, kh, kw))
-        return _col2im(dwindows, self._saved_for_backward("input_shape"), self.padding, self.stride)
-
-
-class GlobalAvgPool2D(Layer):
-    """``(N, C, H, W) -> (N, C)``: the mean of each channel; backward spreads ``dy / (H W)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ml import nn
-    >>> nn.GlobalAvgPool2D().forward(np.ones((2, 3, 4, 4))).tolist()
-    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
-    """
-
-    def forward(self, x, training: bool = False):
-        _check_images(self, x)
-        self._save_for_backward(training, input_shape=tuple(x.shape))
-        return array_namespace(x).mean(x, axis=(2, 3))
-
-    def backward(self, dout):
-        n, c, h, w = self._saved_for_backward("input_shape")
-        return zeros((n, c, h, w), like=dout) + (dout / (h * w))[:, :, None, None]
