@@ -139,6 +139,9 @@ def all_finite(values, xp) -> bool:
     return bool(xp.all(xp.isfinite(values)))
 
 
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _row_sums(values):
     """The sums of C-contiguous float32 or float64 rows, as a product with ones (BLAS: both
     cores, a third of ``np.sum``'s time on 10,000 x 784), else ``values`` as they are. A NaN or
@@ -146,9 +149,6 @@ def _row_sums(values):
     if values.ndim == 2 and values.flags.c_contiguous and values.dtype in _BLAS_FLOATS:
         return values @ np.ones(values.shape[1], values.dtype)
     return values
-
-
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _column_error(X) -> Exception | None:

@@ -156,10 +156,12 @@ class Conv2D(Layer):
         band wastes little, else "offsets" for few channels and "windows" (im2col, a row per
         window) for the rest."""
         if type(x) is np.ndarray:
-            ((_, left), (_, right)), kw, sw = self.padding, self.kernel_size[1], self.stride[1]
-            out_w = (x.shape[3] + left + right - kw) // sw + 1
-            tile, span = _band_tile(out_w, kw, sw) if out_w >= 1 else (0, math.inf)
-            size = tile * self.out_channels * self.kernel_size[0] * span * self.in_channels
+            (top, left), (bottom, right) = self.padding
+            (kh, kw), sw = self.kernel_size, self.stride[1]
+            padded = (x.shape[2] + top + bottom, x.shape[3] + left + right)
+            _, out_w = window_counts(padded, self.kernel_size, self.stride)
+            tile, span = _band_tile(out_w, kw, sw)
+            size = tile * self.out_channels * kh * span * self.in_channels
             if span <= _BAND_WASTE * kw and size <= _BAND_MOST:
                 return "rows"
         return "offsets" if self._few_channels() else "windows"
