@@ -168,3 +168,64 @@ def test_max_pooling_shares_the_gradient_among_ties(height):
     expected[:, :, :2, :2] = [[1.0, 0.0], [0.0, 0.0]]
     expected[:, :, 4:] = 0.0
     np.testing.assert_array_equal(dx, expected)
+
+
+def _by_hand(layers, x, dout):
+    """The layers run in the order given, one by one: the output, dL/dx and every gradient."""
+    for layer in layers:
+        x = layer.forward(x, training=True)
+    out = x
+    for layer in reversed(layers):
+        dout = layer.backward(dout)
+    return out, dout, [layer.grads[name].copy() for layer in layers for name in layer.params]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, height, width", POOL_CASES)
+def test_a_relu_before_max_pooling_runs_after_it_with_the_same_numbers(
+    kernel, stride, padding, height, width
+):
+    """Sequential runs ReLU -> MaxPool2D as MaxPool2D -> ReLU (ReLU then works on the pooled
+    values), and the output, the input gradient and every parameter gradient are exactly those
+    of the order written. Integer inputs make ties and zeros everywhere: ties at a positive
+    maximum, and all-negative windows, which ReLU makes ties at 0."""
+    make = [
+        lambda: nn.Conv2D(2, 3, 3, padding=1, random_state=0),
+        nn.ReLU,
+        lambda: nn.MaxPool2D(kernel, stride, padding),
+        lambda: nn.MaxPool2D(1),  # a second pooling: the ReLU moves past both
+        nn.ReLU,
+    ]
+    net = nn.Sequential(*[m() for m in make])
+    x = np.round(RNG.standard_normal((3, 2, height, width)) * 2)
+    net.layers[0].params["W"] = np.round(net.layers[0].params["W"] * 4).astype(np.float32)
+    order = net._in_order()
+    assert [type(layer).__name__ for layer in order] == [
+        "Conv2D",
+        "MaxPool2D",
+        "MaxPool2D",
+        "ReLU",
+        "ReLU",
+    ]
+    out = net.forward(x.astype(np.float32), training=True)
+    dout = np.round(RNG.standard_normal(out.shape)).astype(np.float32)
+    dx = net.backward(dout)
+    grads = [g.copy() for g in net.gradients()]
+    hand = [m() for m in make]
+    hand[0].params = {k: v.copy() for k, v in net.layers[0].params.items()}
+    expected_out, expected_dx, expected_grads = _by_hand(hand, x.astype(np.float32), dout)
+    np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_array_equal(dx, expected_dx)
+    for got, expected in zip(grads, expected_grads, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    net.backward_params(dout)  # training's backward, without dL/dx: the same gradients
+    for got, expected in zip(net.gradients(), expected_grads, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_max_pooling_counts_ties_beyond_a_byte():
+    """A 16x16 window of equal values is a 256-way tie: each input gets dy / 256 (a count kept
+    in one byte would wrap to 0)."""
+    pool = nn.MaxPool2D(16)
+    pool.forward(np.zeros((1, 1, 16, 16), np.float32), training=True)
+    dx = pool.backward(np.ones((1, 1, 1, 1), np.float32))
+    np.testing.assert_array_equal(dx, np.full((1, 1, 16, 16), 1 / 256, np.float32))
