@@ -180,7 +180,8 @@ def main() -> None:
     print(f"{'workload':9}{'part':38}{'ml':>11}{'PyTorch':>11}{'ratio':>8}")
     for workload, part, ours, theirs in rows:
         ml_cell = f"{ours * 1e3:8.3f} ms" if ours is not None else " " * 11
-        ratio = f"{ours / theirs:8.2f}" if ours is not None else ""
+        # no ratio of a time that the noise of its parts made negative ("the rest")
+        ratio = f"{ours / theirs:8.2f}" if ours is not None and min(ours, theirs) > 0 else ""
         print(f"{workload:9}{part:38}{ml_cell}{theirs * 1e3:8.3f} ms{ratio}")
     print(
         f"CPU seconds used during a 50 ms sleep just after a product: NumPy "

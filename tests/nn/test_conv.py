@@ -229,3 +229,18 @@ def test_max_pooling_counts_ties_beyond_a_byte():
     pool.forward(np.zeros((1, 1, 16, 16), np.float32), training=True)
     dx = pool.backward(np.ones((1, 1, 1, 1), np.float32))
     np.testing.assert_array_equal(dx, np.full((1, 1, 16, 16), 1 / 256, np.float32))
+
+
+def test_flatten_gives_the_gradient_back_in_its_inputs_memory_layout():
+    """An NCHW view of batch-last memory, as a convolution hands on, gets its gradient laid out
+    the same way (same strides), with the values of the gradient reshaped."""
+    x = np.ones((5, 3, 4, 2), np.float32).transpose(3, 0, 1, 2)  # (2, 5, 3, 4), batch last
+    flatten = nn.Flatten()
+    out = flatten.forward(x, training=True)
+    dout = RNG.standard_normal(out.shape).astype(np.float32)
+    dx = flatten.backward(dout)
+    assert dx.strides == x.strides
+    np.testing.assert_array_equal(dx, dout.reshape(x.shape))
+    c_order = np.ones((2, 5, 3, 4), np.float32)
+    flatten.forward(c_order, training=True)
+    assert np.shares_memory(flatten.backward(dout), dout)  # C order: a view, no copy
