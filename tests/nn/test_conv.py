@@ -196,7 +196,7 @@ def test_a_relu_before_max_pooling_runs_after_it_with_the_same_numbers(
         nn.ReLU,
     ]
     net = nn.Sequential(*[m() for m in make])
-    x = np.round(RNG.standard_normal((3, 2, height, width)) * 2)
+    x = np.round(RNG.standard_normal((3, 2, height, width)) * 2).astype(np.float32)
     net.layers[0].params["W"] = np.round(net.layers[0].params["W"] * 4).astype(np.float32)
     order = net._in_order()
     assert [type(layer).__name__ for layer in order] == [
@@ -206,13 +206,13 @@ def test_a_relu_before_max_pooling_runs_after_it_with_the_same_numbers(
         "ReLU",
         "ReLU",
     ]
-    out = net.forward(x.astype(np.float32), training=True)
+    out = net.forward(x, training=True)
     dout = np.round(RNG.standard_normal(out.shape)).astype(np.float32)
     dx = net.backward(dout)
     grads = [g.copy() for g in net.gradients()]
     hand = [m() for m in make]
     hand[0].params = {k: v.copy() for k, v in net.layers[0].params.items()}
-    expected_out, expected_dx, expected_grads = _by_hand(hand, x.astype(np.float32), dout)
+    expected_out, expected_dx, expected_grads = _by_hand(hand, x, dout)
     np.testing.assert_array_equal(out, expected_out)
     np.testing.assert_array_equal(dx, expected_dx)
     for got, expected in zip(grads, expected_grads, strict=True):
