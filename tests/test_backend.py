@@ -403,3 +403,32 @@ def test_matmul_in_pieces_is_the_product(shape_a, shape_b):
     out = np.empty(expected.shape, np.float32)
     assert matmul(a, b, out=out) is out
     np.testing.assert_allclose(out, expected, atol=1e-5 * scale, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shape, dtype, order",
+    [
+        ((200, 10), np.float32, "C"),  # the fast paths: few columns
+        ((1, 2), np.float64, "C"),
+        ((0, 10), np.float32, "C"),
+        ((37, 64), np.float32, "F"),
+        ((50, 65), np.float32, "C"),  # the reductions: many columns, other dtypes and shapes
+        ((20, 10), np.float16, "C"),
+        ((20, 10), np.int64, "C"),
+        ((4, 3, 5), np.float32, "C"),
+        ((7,), np.float64, "C"),
+    ],
+)
+def test_the_last_axis_reductions_are_numpys(shape, dtype, order):
+    """max_last is np.max(x, axis=-1, keepdims=True) exactly, sum_last np.sum's (to rounding),
+    NaN and infinity included, whichever path the array takes."""
+    from ml.backend import max_last, sum_last
+
+    x = np.asarray(np.random.default_rng(0).standard_normal(shape) * 10, dtype=dtype, order=order)
+    if x.dtype.kind == "f" and x.ndim == 2 and x.shape[0] >= 2:
+        x[0, 0], x[1, -1] = np.nan, np.inf
+    np.testing.assert_array_equal(max_last(x), np.max(x, axis=-1, keepdims=True))
+    total = sum_last(x)
+    assert total.shape == np.sum(x, axis=-1, keepdims=True).shape and total.dtype == x.dtype
+    rtol = 1e-2 if dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(total, np.sum(x, axis=-1, keepdims=True), rtol=rtol)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ml.backend import array_namespace
+from ml.backend import array_namespace, max_last, sum_last
 from ml.backend import as_array as _as_array
 
 __all__ = [
@@ -62,8 +62,8 @@ def softmax(logits):
     array([[0.25, 0.75]])
     """
     xp, f = _as_array(logits, "logits")
-    exp_f = xp.exp(f - xp.max(f, axis=-1, keepdims=True))
-    return exp_f / xp.sum(exp_f, axis=-1, keepdims=True)
+    exp_f = xp.exp(f - max_last(f))
+    return exp_f / sum_last(exp_f)
 
 
 def log_softmax(logits):
@@ -87,8 +87,8 @@ def log_softmax(logits):
     array([[-1000.,     0.]])
     """
     xp, f = _as_array(logits, "logits")
-    shifted = f - xp.max(f, axis=-1, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+    shifted = f - max_last(f)
+    return shifted - xp.log(sum_last(xp.exp(shifted)))
 
 
 def cross_entropy(logits, Y, *, sample_weight=None, base: float | None = None):
