@@ -405,6 +405,25 @@ def test_matmul_in_pieces_is_the_product(shape_a, shape_b):
     np.testing.assert_allclose(out, expected, atol=1e-5 * scale, rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_of_an_inner_axis_of_one_is_the_outer_product(dtype):
+    """A batch of one sample's weight gradient ``x^T dy`` (inner axis 1), which ``matmul``
+    hands to ``np.dot``, is NumPy's product to the bit, into ``out`` as well; an ``out`` of
+    another dtype takes matmul's own path and its casting."""
+    from ml.backend import matmul
+
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((1, 784)).astype(dtype), rng.standard_normal((1, 256)).astype(dtype)
+    expected = np.matmul(x.T, dy)
+    np.testing.assert_array_equal(matmul(x.T, dy), expected)
+    out = np.empty((784, 256), dtype)
+    assert matmul(x.T, dy, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    other = np.empty((784, 256), np.float32 if dtype is np.float64 else np.float64)
+    assert matmul(x.T, dy, out=other) is other
+    np.testing.assert_array_equal(other, np.matmul(x.T, dy, out=np.empty_like(other)))
+
+
 @pytest.mark.parametrize(
     "shape, dtype, order",
     [
