@@ -16,203 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ml._batches import dense_batches, minibatches
 from ml._errors import DivergenceError
+from ml._history import Callback, History, as_callbacks, overrides, postfix
 from ml._progress import progress
-from ml._validation import check_number, check_option
-from ml.backend import array_namespace, check_random_state, copy, permutation, take_rows
+from ml._validation import check_number
+from ml.backend import array_namespace, check_random_state, copy
 from ml.optim.lbfgs import minimize_lbfgs
 
 __all__ = ["Callback", "History", "Trainer", "as_callbacks", "minibatches", "train"]
-
-
-class Callback:
-    """Hooks into training; override any of them. ``model`` is the estimator being trained.
-
-    ``on_epoch_end`` may return True to stop training (the stop counts as converged).
-
-    Examples
-    --------
-    >>> import ml
-    >>> from ml.train import Callback
-    >>> class StopAtLoss(Callback):
-    ...     def on_epoch_end(self, model, epoch, history):
-    ...         return history.loss[-1] < 0.5  # True stops training
-    >>> X, y = ml.datasets.load_digits()
-    >>> model = ml.MLPClassifier((16,), callbacks=[StopAtLoss()], random_state=0).fit(X / 16, y)
-    >>> model.history_.loss[-1] < 0.5 and model.history_.stop
-    'converged'
-    """
-
-    def on_train_begin(self, model) -> None: ...
-
-    def on_epoch_begin(self, model, epoch: int) -> None: ...
-
-    def on_batch_end(self, model, batch: int, loss: float) -> None: ...
-
-    def on_epoch_end(self, model, epoch: int, history: History) -> bool | None: ...
-
-    def on_train_end(self, model, history: History) -> None: ...
-
-
-class _FunctionCallback(Callback):
-    """A plain function ``f(model, epoch, history)`` used as ``on_epoch_end``."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def on_epoch_end(self, model, epoch, history):
-        return self.function(model, epoch, history)
-
-
-def as_callbacks(callbacks) -> list[Callback]:
-    """``Callback`` objects as they are, and functions ``f(model, epoch, history)`` as
-    callbacks whose ``on_epoch_end`` they are.
-
-    Parameters
-    ----------
-    callbacks : iterable of Callback or callable
-
-    Returns
-    -------
-    callbacks : list of Callback
-
-    Examples
-    --------
-    >>> from ml.train import as_callbacks
-    >>> [type(c).__name__ for c in as_callbacks([lambda model, epoch, history: None])]
-    ['_FunctionCallback']
-    """
-    return [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
-
-
-@dataclass
-class History:
-    """What training did, epoch by epoch, over every run since the weights were initialised.
-
-    ``loss``, ``learning_rate`` and, when validating, ``val_loss`` and ``val_score`` hold one
-    value per epoch. ``samples_seen`` counts the training samples of all epochs, ``n_iter`` the
-    epochs of the last run, ``no_improvement_count`` the epochs in a row that did not improve
-    (it carries over from run to run, as scikit-learn's does) and ``stop`` says why the last run
-    ended: "max_iter", "converged" (a stopping rule or a callback), or "interrupted" (Ctrl-C).
-
-    Parameters
-    ----------
-    loss, val_loss, val_score, learning_rate : list of float
-        One value per epoch (the validation ones only when validating).
-    samples_seen : int, default=0
-    n_iter : int, default=0
-    no_improvement_count : int, default=0
-    stop : {"max_iter", "converged", "interrupted"}, default="max_iter"
-
-    Examples
-    --------
-    >>> import ml
-    >>> X, y = ml.datasets.load_digits()
-    >>> history = ml.MLPClassifier((16,), max_iter=5, random_state=0).fit(X / 16, y).history_
-    >>> len(history.loss), history.n_iter, history.samples_seen
-    (5, 5, 8985)
-    """
-
-    loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_score: list[float] = field(default_factory=list)
-    learning_rate: list[float] = field(default_factory=list)
-    samples_seen: int = 0
-    n_iter: int = 0
-    no_improvement_count: int = 0
-    stop: str = "max_iter"
-
-    @classmethod
-    def from_state(cls, state) -> History:
-        """A History from ``vars(history)`` as a model file stores it, every field checked."""
-        if not isinstance(state, dict) or not set(state) <= set(cls.__dataclass_fields__):
-            raise ValueError(f"a history needs the fields {sorted(cls.__dataclass_fields__)}.")
-        history = cls(**state)
-        for name in ("loss", "val_loss", "val_score", "learning_rate"):
-            values = getattr(history, name)
-            if not isinstance(values, list) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in values
-            ):
-                raise ValueError(f"history.{name} must be a list of numbers.")
-        for name in ("samples_seen", "n_iter", "no_improvement_count"):
-            check_number(f"history.{name}", getattr(history, name), integer=True, low=0)
-        check_option("history.stop", history.stop, ("max_iter", "converged", "interrupted"))
-        return history
-
-    @property
-    def best_loss(self) -> float:
-        """The lowest training loss so far (infinity before the first epoch)."""
-        return min(self.loss, default=np.inf)
-
-    @property
-    def best_score(self) -> float:
-        """The highest validation score so far (minus infinity before the first)."""
-        return max(self.val_score, default=-np.inf)
-
-    def append(self, loss, val_loss, val_score, learning_rate, n_samples, tol) -> bool:
-        """Record one epoch and apply scikit-learn's stopping rule to it: the epoch improves when
-        its validation score (or, without validation, its loss) beats the best so far by more
-        than ``tol``. Returns True when the epoch is the best so far."""
-        if val_score is None:
-            improved, stale = loss < self.best_loss, loss > self.best_loss - tol
-        else:
-            improved, stale = val_score > self.best_score, val_score < self.best_score + tol
-            self.val_loss.append(val_loss)
-            self.val_score.append(val_score)
-        self.no_improvement_count = self.no_improvement_count + 1 if stale else 0
-        self.loss.append(loss)
-        self.learning_rate.append(learning_rate)
-        self.samples_seen += n_samples
-        self.n_iter += 1
-        return improved
-
-
-def minibatches(n_samples: int, batch_size: int, rng=None, like=None) -> Iterator:
-    """Yield indices that cover ``range(n_samples)`` once, ``batch_size`` at a time.
-
-    The order is a fresh permutation from ``rng`` when it is given (an index array on the device
-    of the array ``like``, NumPy's by default), else ``0, 1, 2, ...`` (slices).
-
-    Parameters
-    ----------
-    n_samples : int
-    batch_size : int
-        Rows per batch, positive; the last batch may be smaller.
-    rng : numpy.random.Generator, optional
-        Shuffles the order; None keeps it.
-    like : array, optional
-        The index arrays are made on this array's device.
-
-    Yields
-    ------
-    index : slice or array of int
-        The rows of one batch.
-
-    Raises
-    ------
-    ValueError
-        If ``batch_size`` is not a positive int.
-
-    Examples
-    --------
-    >>> from ml.train import minibatches
-    >>> list(minibatches(5, 2))
-    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
-    """
-    check_number("batch_size", batch_size, integer=True, low=1)
-    if rng is None:
-        for start in range(0, n_samples, batch_size):
-            yield slice(start, min(start + batch_size, n_samples))
-        return
-    order = permutation(rng, n_samples, like=np.empty(0) if like is None else like)
-    for start in range(0, n_samples, batch_size):
-        yield order[start : min(start + batch_size, n_samples)]
 
 
 class Trainer:
@@ -354,7 +171,7 @@ class Trainer:
                 best.keep_last(params)
                 for callback in callbacks:
                     callback.on_epoch_begin(model, epoch)
-                batches = _batches(X, Y, sample_weight, batch_size, rng)
+                batches = dense_batches(X, Y, sample_weight, batch_size, rng)
                 loss = self._epoch(loss_and_gradients, params, batches, callbacks, model)
                 if not np.isfinite(loss):
                     best.restore_last()
@@ -364,7 +181,7 @@ class Trainer:
                 val_loss, val_score = validate() if validate is not None else (None, None)
                 if history.append(loss, val_loss, val_score, self.learning_rate, X.shape[0], tol):
                     best.keep_best(params)
-                epochs.set_postfix(_postfix(history), refresh=False)
+                epochs.set_postfix(postfix(history), refresh=False)
                 if self.schedule is not None:
                     self.schedule.epoch_end(epoch, history.samples_seen)
                 stop = self._epoch_end(callbacks, model, epoch)
@@ -387,7 +204,7 @@ class Trainer:
         once, at the end of the epoch, unless a callback wants each; a non-finite loss then
         stops it.
         """
-        total, n, per_batch = 0.0, 0, any(_overrides(c, "on_batch_end") for c in callbacks)
+        total, n, per_batch = 0.0, 0, any(overrides(c, "on_batch_end") for c in callbacks)
         for i, (X_batch, Y_batch, w_batch) in enumerate(batches):
             loss, grads = loss_and_gradients(X_batch, Y_batch, w_batch)
             if per_batch:
@@ -625,28 +442,9 @@ def train(
     )
 
 
-def _batches(X, Y, sample_weight, batch_size, rng):
-    """``(X_batch, Y_batch, w_batch)`` for each minibatch; sparse rows are made dense here."""
-    like = Y  # the index arrays live where the targets (and a dense X) live
-    for index in minibatches(X.shape[0], batch_size, rng, like):
-        w = None if sample_weight is None else take_rows(sample_weight, index)
-        yield take_rows(X, index), take_rows(Y, index), w
-
-
-def _overrides(callback, hook: str) -> bool:
-    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
-
-
 def _restore(params, saved):
     for param, value in zip(params, saved, strict=True):
         param[...] = value
-
-
-def _postfix(history: History) -> dict[str, str]:
-    shown = {"loss": f"{history.loss[-1]:.4g}"}
-    if history.val_score:
-        shown["val_score"] = f"{history.val_score[-1]:.4g}"
-    return shown
 
 
 def divergence_message(loss, where: str, optimizer=None) -> str:

@@ -1,15 +1,9 @@
 """Composable layers for people who want their own architecture, and ``Sequential``."""
 
 from ml.nn import build, init, losses
-from ml.nn.build import conv_stack, dense_stack
-from ml.nn.conv import Conv2D
-from ml.nn.layers import (
+from ml.nn.activations import (
     Activation,
-    Dense,
-    Dropout,
-    Flatten,
     Identity,
-    Layer,
     LeakyReLU,
     ReLU,
     Sigmoid,
@@ -17,6 +11,9 @@ from ml.nn.layers import (
     Tanh,
     activation_layer,
 )
+from ml.nn.build import conv_stack, dense_stack
+from ml.nn.conv import Conv2D
+from ml.nn.layers import Dense, Dropout, Flatten, Layer
 from ml.nn.losses import (
     BinaryCrossEntropy,
     MulticlassHinge,

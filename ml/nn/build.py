@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ml.functional import get_activation
+from ml.nn.activations import activation_layer
 from ml.nn.conv import Conv2D
 from ml.nn.init import for_activation
-from ml.nn.layers import Dense, Dropout, Layer, activation_layer
+from ml.nn.layers import Dense, Dropout, Layer
 from ml.nn.norm import BatchNorm1d, BatchNorm2d
 from ml.nn.pool import MaxPool2D
 from ml.nn.sequential import Sequential

@@ -8,8 +8,9 @@ import array_api_compat
 import numpy as np
 
 from ml.backend import array_namespace, zeros
+from ml.nn.activations import Activation, ReLU
 from ml.nn.init import for_activation
-from ml.nn.layers import Activation, Layer, ReLU
+from ml.nn.layers import Layer
 from ml.nn.pool import MaxPool2D
 
 __all__ = ["Sequential"]

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ml.functional import one_hot
-from ml.nn.layers import Activation, Dense
+from ml.nn.activations import Activation
+from ml.nn.layers import Dense
 from ml.nn.losses import Loss, SoftmaxCrossEntropy, SquaredError
 
 __all__ = ["LayerTrace", "Trace", "hidden_activations", "trace"]

@@ -12,7 +12,7 @@ FLOORS = [  # bottom to top; a module's floor is its longest matching prefix
     ["ml._version", "ml._errors", "ml._validation", "ml._progress", "ml.backend"],
     ["ml.datasets", "ml.functional", "ml.gradcheck"],
     ["ml.nn"],
-    ["ml.optim", "ml.train"],
+    ["ml.optim", "ml.train", "ml._history", "ml._batches"],
     ["ml.io", "ml.onnx"],
     ["ml.estimators"],
     ["ml.cli", "ml.__main__", "ml.plots", "ml.playground", "ml.distributed", "ml"],
