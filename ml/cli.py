@@ -11,7 +11,6 @@ import math
 import signal
 import sys
 import threading
-import time
 import warnings
 from pathlib import Path
 
@@ -19,17 +18,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from ml import datasets, optim, plots  # noqa: E402
+from ml import datasets, plots  # noqa: E402
+from ml._demo import demo as demo_command  # noqa: E402
+from ml._demo import fit_and_score, last, save, shows_progress  # noqa: E402
 from ml.estimators import ConvNetClassifier, MLPClassifier, SoftmaxClassifier  # noqa: E402
-from ml.functional import cross_entropy, cross_entropy_gradient, label_binarize  # noqa: E402
-from ml.io.archive import write_atomically  # noqa: E402
 
 DEFAULT_OUT = "ml-demo-output"
 
@@ -123,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
         "results and write the figures.",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    _add_demo(commands)
+    _add_train(commands)
+    _add_playground(commands)
+    _add_export(commands)
+    return parser
+
+
+def _add_demo(commands) -> None:
+    """``demo``: the lecture end to end."""
     demo = commands.add_parser(
         "demo",
         help="train the softmax classifier, the MLP and the CNN on digits and two spirals, "
@@ -133,8 +138,11 @@ def _parser() -> argparse.ArgumentParser:
         "files.",
     )
     _add_common(demo)
-    demo.set_defaults(command=_demo)
+    demo.set_defaults(command=demo_command)
 
+
+def _add_train(commands) -> None:
+    """``train``: one model on one dataset."""
     train = commands.add_parser(
         "train",
         help="train one model on one dataset",
@@ -146,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(train)
     train.set_defaults(command=_train)
 
+
+def _add_playground(commands) -> None:
+    """``playground``: the browser page, served."""
     playground = commands.add_parser(
         "playground",
         help="serve the playground: train networks on 2-D data in your browser",
@@ -173,6 +184,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     playground.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
     playground.set_defaults(command=_playground)
+
+
+def _add_export(commands) -> None:
+    """``export``: a model file as ONNX."""
     export = commands.add_parser(
         "export",
         help="write a saved model as ONNX, to run with onnxruntime where ml is not",
@@ -192,7 +207,6 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: 17)")
     export.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
     export.set_defaults(command=_export)
-    return parser
 
 
 def _export(args, parser) -> int:
@@ -290,50 +304,6 @@ def _conv_layers(text: str) -> tuple[tuple[int, int], ...]:
         ) from None
 
 
-def _verbose() -> bool:
-    return sys.stderr.isatty()
-
-
-def _save(fig, out: Path, name: str) -> Path:
-    """Write ``fig`` to ``out/name`` atomically: a temporary file in the same folder, renamed."""
-    out.mkdir(exist_ok=True)  # one level at most: main checked that its parent exists
-    path = write_atomically(out / name, lambda f: fig.savefig(f, format="png"))
-    plt.close(fig)
-    print(f"  wrote {path}")
-    return path
-
-
-def _fit_and_score(model, X, y, seed, test_size=0.25):
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed
-    )
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
-    curve = _last(model).loss_curve_
-    loss = f"{curve[-1]:.4f}" if curve else "   -  "  # no epoch run (max_iter=0)
-    print(
-        f"  {_name(model):<34} train {model.score(X_train, y_train):6.1%}  "
-        f"test {model.score(X_test, y_test):6.1%}  loss {loss}  "
-        f"{_last(model).n_iter_:4d} iterations  {seconds:5.2f} s"
-    )
-    return model, X_test, y_test
-
-
-def _last(model):
-    """The estimator itself, or the last step of a pipeline."""
-    return model[-1] if hasattr(model, "steps") else model
-
-
-def _name(model) -> str:
-    model = _last(model)
-    if isinstance(model, ConvNetClassifier):
-        return f"CNN {tuple(b[0] for b in model.conv_layers)} {model.solver}"
-    if isinstance(model, MLPClassifier):
-        return f"MLP {tuple(model.hidden_layer_sizes)} {model.solver}"
-    return f"softmax classifier ({model.solver})"
-
-
 def _playground(args, parser) -> int:
     from ml.playground import Playground  # an ImportError names the extra to install
 
@@ -358,105 +328,33 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _demo(args, parser) -> int:
-    out, seed, verbose = Path(args.out), args.random_state, _verbose()
-    print(f"ml demo: figures go to {out.resolve()}")
-    X, y = datasets.load_digits()
-    for section in (_demo_digits, _demo_cnn, _demo_searches, _demo_spirals, _demo_blobs):
-        section(X, y, out, seed, verbose)
+def _train(args, parser) -> int:
+    """``python -m ml train``: fit, print the scores, write the figures."""
+    X, y = DATASETS[args.data](args.random_state)
+    model = MODELS[args.model](**_train_params(args, parser))
+    if args.scale:
+        model = make_pipeline(StandardScaler(), model)
+    print(f"ml train: {args.model} on {args.data} ({len(X)} samples)")
+    model, _, _ = fit_and_score(model, X, y, args.random_state, args.test_size)
+    out, stem = Path(args.out), f"{args.data}_{args.model}"
+    ax = plots.plot_loss_curves(last(model).loss_curve_, title=f"{args.model} on {args.data}")
+    save(ax.figure, out, f"{stem}_loss.png")
+    if X.shape[1] == 2:
+        save(plots.plot_decision_regions(model, X, y).figure, out, f"{stem}_regions.png")
+    if args.model != "softmax":
+        save(plots.plot_training(last(model))[0].figure, out, f"{stem}_training.png")
+    if args.model == "cnn":
+        save(plots.plot_filters(last(model)).figure, out, f"{stem}_filters.png")
     return 0
 
 
-def _demo_digits(X, y, out, seed, verbose):
-    print("\nDigits (8x8 images, 10 classes), 25 % held out; the MLP sees pixels / 16:")
-    _fit_and_score(SoftmaxClassifier(random_state=seed, verbose=verbose), X, y, seed)
-    mlp, X_test, _ = _fit_and_score(
-        MLPClassifier((64, 64), random_state=seed, verbose=verbose), X / 16, y, seed
-    )
-    shown = X_test[:30]
-    _save(plots.plot_digits(shown, mlp.predict(shown)).figure, out, "digits_predictions.png")
-    _save(plots.plot_training(mlp)[0].figure, out, "digits_mlp_training.png")
-
-
-def _demo_cnn(X, y, out, seed, verbose):
-    print("\nDigits as 8x8 images: a CNN against an MLP of about as many weights, then the test")
-    print("images shifted by a few pixels (training saw them in place):")
-    images = (X.reshape(-1, 8, 8) / 16).astype(np.float32)  # float32 images train in float32
-    cnn, images_test, y_test = _fit_and_score(
-        ConvNetClassifier(random_state=seed, verbose=verbose), images, y, seed
-    )
-    wide, _, _ = _fit_and_score(
-        MLPClassifier((160,), random_state=seed, verbose=verbose), X / 16, y, seed
-    )
-    for max_shift in (1, 2):
-        shifted = datasets.shift_images(images_test, max_shift=max_shift, random_state=seed)
-        cnn_score = cnn.score(shifted, y_test)
-        mlp_score = wide.score(shifted.reshape(len(shifted), -1), y_test)
-        label = f"shifted by up to {max_shift} pixel{'s' * (max_shift > 1)}"
-        print(f"  {label:<34} CNN {cnn_score:6.1%}  MLP {mlp_score:6.1%}")
-    _save(plots.plot_filters(cnn).figure, out, "cnn_filters.png")
-    _save(plots.plot_feature_maps(cnn, images_test[0])[0].figure, out, "cnn_feature_maps.png")
-
-
-def _demo_searches(X, y, out, seed, verbose):
-    print("\nThe lecture's searches for W on digits (cross-entropy in bits, 500 steps each):")
-    curves = _lecture_searches(X, y, seed)
-    for name, losses in curves.items():
-        print(f"  {name:<34} first loss {losses[0]:8.3f}  last loss {losses[-1]:8.3f}")
-    _save(plots.plot_loss_curves(curves).figure, out, "loss_curves.png")
-
-
-def _demo_spirals(X, y, out, seed, verbose):
-    print("\nTwo spirals (2 x 400 points), 25 % held out:")
-    X, y = datasets.twospirals(400, random_state=seed)
-    linear = SoftmaxClassifier(learning_rate=0.1, random_state=seed)
-    deep = MLPClassifier((64, 64, 64), max_iter=1000, random_state=seed, verbose=verbose)
-    for model, name, title in [
-        (linear, "spirals_softmax.png", "A linear classifier cannot separate two spirals"),
-        (deep, "spirals_mlp.png", "A multi-layer perceptron can"),
-    ]:
-        _fit_and_score(model, X, y, seed)
-        ax = plots.plot_decision_regions(model, X, y)
-        ax.set_title(title)
-        _save(ax.figure, out, name)
-
-
-def _demo_blobs(X, y, out, seed, verbose):
-    print("\nThe lecture's three blobs:")
-    X, y = datasets.blobs()
-    model = SoftmaxClassifier(learning_rate=0.1, random_state=seed).fit(X, y)
-    print(f"  {'softmax classifier':<34} train {model.score(X, y):6.1%}")
-    _save(plots.plot_decision_regions(model, X, y).figure, out, "blobs_softmax.png")
-    _save(plots.plot_activations().figure, out, "activations.png")
-
-
-def _lecture_searches(X, y, seed, max_iter=500):
-    """Random search, random local search and gradient descent on the digits, as in the lecture."""
-    X_b = np.hstack([np.ones((len(X), 1)), X])
-    Y = label_binarize(y, 10)
-    shape = (X_b.shape[1], Y.shape[1])
-
-    def loss(W):
-        return cross_entropy(X_b @ W, Y, base=2)
-
-    def gradient(W):
-        return X_b.T @ cross_entropy_gradient(X_b @ W, Y, base=2)
-
-    options = dict(max_iter=max_iter, random_state=seed, verbose=_verbose())
-    return {
-        "random search": optim.random_search(loss, shape, **options).losses,
-        "random local search": optim.random_local_search(loss, shape, **options).losses,
-        "gradient descent": optim.gradient_descent(loss, gradient, shape, **options).losses,
-    }
-
-
-def _train(args, parser) -> int:
-    X, y = DATASETS[args.data](args.random_state)
+def _train_params(args, parser) -> dict:
+    """The estimator's parameters from the options; an option of another model is an error."""
     params = {
         "max_iter": args.max_iter,
         "alpha": args.alpha,
         "random_state": args.random_state,
-        "verbose": _verbose(),
+        "verbose": shows_progress(),
     }
     if args.solver is not None:
         params["solver"] = args.solver
@@ -487,18 +385,4 @@ def _train(args, parser) -> int:
             params["learning_rate_init"] = args.learning_rate
         if args.conv_layers is not None:
             params["conv_layers"] = args.conv_layers
-    model = MODELS[args.model](**params)
-    if args.scale:
-        model = make_pipeline(StandardScaler(), model)
-    print(f"ml train: {args.model} on {args.data} ({len(X)} samples)")
-    model, _, _ = _fit_and_score(model, X, y, args.random_state, args.test_size)
-    out, stem = Path(args.out), f"{args.data}_{args.model}"
-    ax = plots.plot_loss_curves(_last(model).loss_curve_, title=f"{args.model} on {args.data}")
-    _save(ax.figure, out, f"{stem}_loss.png")
-    if X.shape[1] == 2:
-        _save(plots.plot_decision_regions(model, X, y).figure, out, f"{stem}_regions.png")
-    if args.model != "softmax":
-        _save(plots.plot_training(_last(model))[0].figure, out, f"{stem}_training.png")
-    if args.model == "cnn":
-        _save(plots.plot_filters(_last(model)).figure, out, f"{stem}_filters.png")
-    return 0
+    return params
