@@ -4,7 +4,7 @@ Every ``plot_*`` function draws on the Axes it is given (a new one when ``ax`` i
 returns it, so figures compose. ``from ml import plots`` is what the lecture does.
 
 - the lecture's figures: data, decision regions, losses, activations, digits, filters, feature
-  maps, the training of a network (:mod:`ml.plots._figures`);
+  maps, the training of a network (:mod:`ml.plots._figures`, :mod:`ml.plots._images`);
 - backpropagation made visible: the network as a graph of its weights and one forward and
   backward pass, layer by layer (:mod:`ml.plots._network`);
 - training as it happens (:class:`LiveTrainingPlot`).
@@ -15,14 +15,12 @@ from ml.plots._figures import (
     create_discrete_colormap,
     plot_activations,
     plot_decision_regions,
-    plot_digits,
-    plot_feature_maps,
-    plot_filters,
     plot_loss_curves,
     plot_training,
     set_plot_style,
     twospirals,
 )
+from ml.plots._images import plot_digits, plot_feature_maps, plot_filters
 from ml.plots._live import LiveTrainingPlot
 from ml.plots._network import plot_backprop, plot_network
 
