@@ -16,7 +16,7 @@ from ml.estimators import ConvNetClassifier, MLPClassifier, SoftmaxClassifier
 from ml.functional import cross_entropy, cross_entropy_gradient, label_binarize
 from ml.io.archive import write_atomically
 
-__all__ = ["demo", "fit_and_score", "last", "save", "shows_progress"]
+__all__ = ["run_demo", "fit_and_score", "last", "save", "shows_progress"]
 
 
 def shows_progress() -> bool:
@@ -64,7 +64,7 @@ def _model_name(model) -> str:
     return f"softmax classifier ({model.solver})"
 
 
-def demo(args, parser) -> int:
+def run_demo(args, parser) -> int:
     out, seed, verbose = Path(args.out), args.random_state, shows_progress()
     print(f"ml demo: figures go to {out.resolve()}")
     X, y = datasets.load_digits()

@@ -403,7 +403,9 @@ def matmul(a, b, out=None):
     same products (784 x 1 x 256: 0.35 ms, 0.06)."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2:
         (m, k), n = a.shape, b.shape[1]
-        if k == 1 and (out is None or out.dtype == np.result_type(a, b)):
+        if k == 1 and (
+            out is None or (out.dtype == np.result_type(a, b) and out.flags.c_contiguous)
+        ):
             return np.dot(a, b, out=out)
         if m <= _SHORT and n >= _LONG:
             pieces = [a @ b[:, i : i + _PIECE] for i in range(0, n, _PIECE)]

@@ -23,8 +23,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from ml import datasets, plots  # noqa: E402
-from ml._demo import demo as demo_command  # noqa: E402
-from ml._demo import fit_and_score, last, save, shows_progress  # noqa: E402
+from ml._demo import fit_and_score, last, run_demo, save, shows_progress  # noqa: E402
 from ml.estimators import ConvNetClassifier, MLPClassifier, SoftmaxClassifier  # noqa: E402
 
 DEFAULT_OUT = "ml-demo-output"
@@ -138,7 +137,7 @@ def _add_demo(commands) -> None:
         "files.",
     )
     _add_common(demo)
-    demo.set_defaults(command=demo_command)
+    demo.set_defaults(command=run_demo)
 
 
 def _add_train(commands) -> None:

@@ -409,7 +409,7 @@ def test_matmul_in_pieces_is_the_product(shape_a, shape_b):
 def test_matmul_of_an_inner_axis_of_one_is_the_outer_product(dtype):
     """A batch of one sample's weight gradient ``x^T dy`` (inner axis 1), which ``matmul``
     hands to ``np.dot``, is NumPy's product to the bit, into ``out`` as well; an ``out`` of
-    another dtype takes matmul's own path and its casting."""
+    another dtype or memory order takes matmul's own path."""
     from ml.backend import matmul
 
     rng = np.random.default_rng(0)
@@ -422,6 +422,9 @@ def test_matmul_of_an_inner_axis_of_one_is_the_outer_product(dtype):
     other = np.empty((784, 256), np.float32 if dtype is np.float64 else np.float64)
     assert matmul(x.T, dy, out=other) is other
     np.testing.assert_array_equal(other, np.matmul(x.T, dy, out=np.empty_like(other)))
+    strided = np.empty((256, 784), dtype).T  # np.dot writes only into C-ordered arrays
+    assert matmul(x.T, dy, out=strided) is strided
+    np.testing.assert_array_equal(strided, expected)
 
 
 @pytest.mark.parametrize(
