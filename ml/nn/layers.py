@@ -398,3 +398,13 @@ def config_int(config: dict, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{key} must be a positive int; got {value!r}.")
     return int(value)
+
+
+def __getattr__(name: str):
+    """The activation layers by the path they had before they moved to
+    :mod:`ml.nn.activations` (``ml.nn.layers.ReLU``), which pickles made then still name."""
+    from ml.nn import activations  # not at the top: activations imports this module
+
+    if name in activations.__all__:
+        return getattr(activations, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

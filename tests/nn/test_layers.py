@@ -182,3 +182,24 @@ def test_layers_match_pytorch():
     np.testing.assert_allclose(bn.backward(R), xt.grad.numpy(), atol=1e-10)
     out = torch.nn.functional.batch_norm(torch.tensor(x), running_mean, running_var)
     np.testing.assert_allclose(bn.forward(x, training=False), out.numpy(), atol=1e-10)
+
+
+def test_the_activation_layers_keep_their_old_path_for_old_pickles(monkeypatch):
+    """The activation layers moved to ml.nn.activations; ``ml.nn.layers.Tanh`` (what a pickle
+    made before names) is still the same class, and a pickle that names it loads."""
+    import pickle
+
+    from ml.nn import layers
+
+    assert layers.Tanh is nn.Tanh and layers.activation_layer is nn.activation_layer
+    with pytest.raises(AttributeError, match="has no attribute 'Tanhh'"):
+        layers.Tanhh  # noqa: B018
+    net = nn.Sequential(nn.Dense(2, 3, random_state=0), nn.Tanh())
+    with monkeypatch.context() as patch:  # pickled as before the move
+        patch.setattr(nn.Tanh, "__module__", "ml.nn.layers")
+        old = pickle.dumps(net)
+    assert b"ml.nn.layers" in old and b"ml.nn.activations" not in old
+    loaded = pickle.loads(old)
+    assert type(loaded.layers[1]) is nn.Tanh
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_array_equal(loaded.forward(x), net.forward(x))
