@@ -400,11 +400,21 @@ def config_int(config: dict, key: str) -> int:
     return int(value)
 
 
+_MOVED_TO_ACTIVATIONS = (
+    "Activation",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Softplus",
+    "Tanh",
+)
+
+
 def __getattr__(name: str):
     """The activation layers by the path they had before they moved to
-    :mod:`ml.nn.activations` (``ml.nn.layers.ReLU``), which pickles made then still name."""
-    from ml.nn import activations  # not at the top: activations imports this module
-
-    if name in activations.__all__:
-        return getattr(activations, name)
+    :mod:`ml.nn.activations` (``ml.nn.layers.ReLU``), which pickles made then still name: read
+    from the registry, which they enter by being defined (no import back of that module)."""
+    if name in _MOVED_TO_ACTIVATIONS:
+        return LAYERS[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -191,7 +191,7 @@ def test_the_activation_layers_keep_their_old_path_for_old_pickles(monkeypatch):
 
     from ml.nn import layers
 
-    assert layers.Tanh is nn.Tanh and layers.activation_layer is nn.activation_layer
+    assert layers.Tanh is nn.Tanh and layers.ReLU is nn.ReLU
     with pytest.raises(AttributeError, match="has no attribute 'Tanhh'"):
         layers.Tanhh  # noqa: B018
     net = nn.Sequential(nn.Dense(2, 3, random_state=0), nn.Tanh())
