@@ -205,3 +205,62 @@ def test_adams_numpy_fast_path_is_the_formula(dtype):
         for a, b in zip(plain, fast, strict=True):
             np.testing.assert_array_equal(a, b)
             assert b.dtype == dtype
+
+
+def _subnormal(a):
+    return int(((a != 0) & (np.abs(a) < np.finfo(a.dtype).smallest_normal)).sum())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optim.SGD(0.01, momentum=0.9),
+        lambda: optim.RMSProp(0.01, rho=0.9),
+        lambda: optim.Adam(1e-3),
+    ],
+    ids=["momentum", "rmsprop", "adam"],
+)
+def test_kept_arrays_never_become_subnormal_and_the_weights_stay_the_formulas(make):
+    """Half the weights get a gradient of 0 after 50 steps, so their velocities or moments
+    shrink towards subnormal numbers (slow on CPUs): the optimizer sets them to 0 before, and
+    its weights stay bit for bit those of the formula without the flush."""
+    rng = np.random.default_rng(0)
+    flushing = make()
+    plain = make()
+    plain._decays = ()  # the formula as it reads, without the flush
+    w = rng.standard_normal(1000).astype(np.float32)
+    weights = [w.copy(), w.copy()]
+    for t in range(1600):
+        g = (1e-3 * rng.standard_normal(1000)).astype(np.float32)
+        if t >= 50:
+            g[::2] = 0
+        for optimizer, weight in zip((flushing, plain), weights, strict=True):
+            optimizer.step([weight], [g])
+    kept = [(flushing.state[0][name], plain.state[0][name]) for name in flushing.state[0]]
+    assert sum(_subnormal(b) for _, b in kept) > 0  # what the flush is for
+    assert sum(_subnormal(a) for a, _ in kept) == 0
+    np.testing.assert_array_equal(weights[0], weights[1])
+    for a, b in kept:
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-33)
+
+
+def test_a_flat_networks_moments_are_flushed_too():
+    """With the network's parameters in one flat buffer (``flatten``), the moments are views
+    of flat buffers of their own, and the flush reaches them."""
+    from ml import nn
+
+    network = nn.Sequential(nn.Dense(4, 3, random_state=0), nn.Dense(3, 2, random_state=1))
+    optimizer = optim.Adam()
+    optimizer.flatten(network)
+    layers = [layer for layer in network.all_layers() if layer.params]
+    for t in range(900):
+        for layer in layers:
+            for grad in layer.grads.values():
+                grad[...] = 0.1 if t < 10 else 0.0
+        optimizer.step(
+            [p for layer in layers for p in layer.params.values()],
+            [layer.grads[name] for layer in layers for name in layer.params],
+        )
+    moments = [a for state in optimizer.state for a in state.values()]
+    assert all(_subnormal(a) == 0 for a in moments)
+    assert all((a == 0).all() for a in moments[::2])  # m shrank below the bound, and is 0
