@@ -7,7 +7,6 @@ import re
 import array_api_compat
 import numpy as np
 import scipy.sparse as sp
-from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
@@ -301,6 +300,8 @@ def validation_split(arrays, fraction: float, rng, stratify=None):
     """Hold out ``fraction`` of the samples of ``(X, Y, weight)`` (scikit-learn's split of the
     same seed): returns ``X_train, X_val, Y_train, Y_val, weight_train``. The indices are drawn
     on the host and the rows taken where the data lives; ``weight`` may be None."""
+    from sklearn.model_selection import train_test_split  # 66 modules, 6 MB: imported here
+
     X, Y, weight = arrays
     try:
         rows, val_rows = train_test_split(

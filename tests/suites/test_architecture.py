@@ -69,3 +69,25 @@ def test_the_floors_are_read_from_real_imports():
     nn_imports = set().union(*(_imports(p) for p in (PACKAGE / "nn").glob("*.py")))
     assert "ml.backend" in nn_imports and _floor("ml.nn.layers") == 2
     assert _floor("ml.io.read") > _floor("ml.nn.sequential")
+
+
+def test_import_ml_leaves_out_the_heavy_modules_it_does_not_need():
+    """``import ml`` (the start of every script and of the CLI) loads scikit-learn's base, not
+    its datasets, model selection or metrics (with SciPy's file readers, 10 MB and a quarter of
+    a second), nor the optional libraries: those are imported where they are first used."""
+    import subprocess
+    import sys
+
+    heavy = [
+        "sklearn.datasets",
+        "sklearn.model_selection",
+        "sklearn.metrics",
+        "scipy.io",
+        "matplotlib",
+        "torch",
+        "dask",
+        "onnx",
+    ]
+    code = f"import sys, ml; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
