@@ -396,19 +396,28 @@ class BaseMLP(SaveMixin, BaseEstimator):
         if "network_" not in vars(self):  # scikit-learn's check_is_fitted, reading one attribute
             check_is_fitted(self, "network_")
         fitted = self.network_._first_parameter()
+        if type(X) is np.ndarray and type(fitted) is np.ndarray and self.device is None:
+            if X.dtype == fitted.dtype and X.dtype.type in (np.float32, np.float64):
+                # NumPy rows of the model's dtype are computed, and answered, as they are
+                return self._finite_output(self._check_input(X, reset=False)), _unchanged
         check_same_place(self, X, fitted, method)
         dtype = result_dtype(X, fitted.dtype)
         X = self._check_input(X, reset=False)
         back, place = homeward(X, dtype), placement(self, X)
         if not lives_at(fitted, place):  # as after fit, it is there already: nothing to move
             self.network_.to(*place)
-        output = self._network_output(to_place(X, place))
+        return self._finite_output(to_place(X, place)), back
+
+    def _finite_output(self, X):
+        """The network's output for the checked ``X``, where it lives; an output that overflowed
+        is refused."""
+        output = self._network_output(X)
         if not all_finite(output, array_namespace(output)):
             raise ValueError(
                 "X holds values too large for this network: its output overflowed to infinity "
                 "or NaN. Scale X as the training data was."
             )
-        return output, back
+        return output
 
     def __ml_export__(self) -> dict:
         """What :func:`ml.onnx.to_onnx` exports: the network, one sample's shape as it takes
@@ -462,6 +471,10 @@ class BaseMLP(SaveMixin, BaseEstimator):
         trainer.load_state_dict(saved)
         self.trainer_, self.network_ = trainer, _share_rng(network, trainer.rng)
         super()._restore_fitted_state(state, arrays, classes)
+
+
+def _unchanged(result):
+    return result
 
 
 def _check_agrees(part: str, saved: dict, fresh: dict) -> None:
