@@ -107,11 +107,11 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
             )
         xp = np if sp.issparse(X) or isinstance(X, np.ndarray) else array_namespace(X)
         converted = np.dtype(numpy_dtype(X.dtype)) != np.dtype(dtype)
-        if xp is np:
+        if converted and xp is np:
             with np.errstate(over="ignore"):  # a value too large for dtype is refused below
-                X = X.astype(dtype, copy=False)
-        else:  # an array of another library, under scikit-learn's array_api_dispatch
-            X = xp.astype(X, getattr(xp, np.dtype(dtype).name), copy=False)
+                X = X.astype(dtype)
+        elif converted:  # an array of another library, under scikit-learn's array_api_dispatch
+            X = xp.astype(X, getattr(xp, np.dtype(dtype).name))
     except (ValueError, TypeError) as error:  # a column of text or categories, among others
         raise _naming("X", _column_error(given) or error) from error
     if validated and not converted:
