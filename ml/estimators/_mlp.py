@@ -474,6 +474,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
 
 def _unchanged(result):
+    """What :meth:`BaseMLP._forward` hands back for NumPy rows of the model's dtype."""
     return result
 
 
