@@ -59,6 +59,44 @@ def numpy_of(a):
     return np.asarray(backend.to_numpy(a), dtype=np.float64)
 
 
+@pytest.mark.parametrize(
+    "shape, dtype, order",
+    [
+        ((784, 256), np.float32, "C"),  # the dot product: W2's first weights
+        ((3, 4), np.float64, "F"),  # not contiguous as rows: flattened by a copy
+        ((0, 5), np.float32, "C"),
+        ((20, 10), np.float16, "C"),  # the plain formula: other dtypes
+        ((20, 10), np.int64, "C"),
+    ],
+)
+def test_the_sum_of_squares_is_the_plain_formula(shape, dtype, order):
+    """sum_squares(x) is np.sum(x * x), to rounding, in x's dtype; NaN and infinity make it
+    so, whichever path the array takes."""
+    from ml.backend import sum_squares
+
+    x = np.asarray(np.random.default_rng(0).standard_normal(shape) * 3, dtype=dtype, order=order)
+    plain = np.sum(x * x)
+    total = sum_squares(x)
+    assert np.asarray(total).shape == () and np.asarray(total).dtype == plain.dtype
+    rtol = 1e-2 if dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(total, plain, rtol=rtol)
+    if x.dtype.kind == "f" and x.size:
+        for bad in (np.nan, np.inf):
+            y = x.copy(order=order)
+            y.flat[-1] = bad
+            np.testing.assert_array_equal(sum_squares(y), np.sum(y * y))
+
+
+def test_the_sum_of_squares_of_a_tensor_is_the_plain_formula():
+    torch = pytest.importorskip("torch")
+    from ml.backend import sum_squares
+
+    x = torch.linspace(-2, 2, 12, dtype=torch.float64).reshape(3, 4)
+    total = sum_squares(x)
+    assert isinstance(total, torch.Tensor) and total.dtype == torch.float64
+    assert torch.allclose(total, (x * x).sum())
+
+
 LAYERS = {
     "Dense": (lambda: nn.Dense(4, 3, random_state=0, dtype=np.float64), (5, 4)),
     "ReLU": (nn.ReLU, (5, 4)),

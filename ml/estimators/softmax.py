@@ -32,7 +32,15 @@ from ml.estimators._device import (
     to_place,
 )
 from ml.estimators._params import check_params, number, option
-from ml.functional import cross_entropy, cross_entropy_gradient, log_softmax, one_hot, softmax
+from ml.functional import (
+    cross_entropy,
+    cross_entropy_gradient,
+    l2_penalty,
+    l2_penalty_gradient,
+    log_softmax,
+    one_hot,
+    softmax,
+)
 from ml.io.estimator import SaveMixin
 from ml.train import train
 
@@ -203,13 +211,13 @@ class SoftmaxClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
         mean is ``sum_i w_i L_i / sum_i w_i`` and ``n`` in the penalty is ``sum_i w_i``."""
         xp = array_namespace(W)
         n = X_b.shape[0] if weight is None else xp.sum(weight)
-        penalty = 0.5 * self.alpha * xp.sum(W[1:, :] ** 2) / n
+        penalty = l2_penalty([W[1:, :]], self.alpha / n)  # the intercept row is not penalised
         return cross_entropy(X_b @ W, Y, sample_weight=weight) + penalty
 
     def _gradient(self, W, X_b, Y, weight=None):
         n = X_b.shape[0] if weight is None else array_namespace(W).sum(weight)
         dW = X_b.T @ cross_entropy_gradient(X_b @ W, Y, sample_weight=weight)
-        dW[1:, :] += self.alpha * W[1:, :] / n
+        dW[1:, :] += l2_penalty_gradient(W[1:, :], self.alpha / n)
         return dW
 
     def _fit_sgd(self, W, X_b, Y, weight, *, incremental):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ml.backend import array_namespace, max_last, sum_last
+from ml.backend import array_namespace, max_last, sum_last, sum_squares
 from ml.backend import as_array as _as_array
 
 __all__ = [
@@ -234,7 +234,7 @@ def _hinge_margins(xp, f, Y, margin):
 def l2_penalty(weights, alpha: float):
     """``0.5 * alpha * sum_l ||W_l||^2`` over a sequence of weight matrices; its gradient with
     respect to each ``W_l`` is :func:`l2_penalty_gradient`."""
-    return 0.5 * alpha * sum(array_namespace(W).sum(W * W) for W in weights)
+    return 0.5 * alpha * sum(sum_squares(W) for W in weights)
 
 
 def l2_penalty_gradient(W, alpha: float):
