@@ -34,6 +34,7 @@ __all__ = [
     "sklearn_seed",
     "sum_last",
     "sum_rows",
+    "sum_squares",
     "take_rows",
     "to_numpy",
     "window_counts",
