@@ -187,13 +187,14 @@ def check_classification_y(
     y = host(y)
     if sp.issparse(y):
         raise TypeError("y is a sparse matrix; pass a 1-D array of labels.")
-    try:
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
-    except (ValueError, TypeError) as error:
-        raise _naming("y", error) from error
+    if not _plain_labels(y):
+        try:
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            if y.dtype.kind == "f" and not np.isfinite(y).all():
+                raise ValueError("Input y contains NaN or infinity.")
+        except (ValueError, TypeError) as error:
+            raise _naming("y", error) from error
     if len(y) != n_samples:
         raise ValueError(
             f"X and y have different numbers of samples: {n_samples} rows in X, {len(y)} in y."
@@ -205,6 +206,14 @@ def check_classification_y(
             f"y holds one class only ({classes[0]!r}); a classifier needs at least 2 classes."
         )
     return classes, y_index
+
+
+def _plain_labels(y) -> bool:
+    """Whether ``y`` is a 1-D NumPy array of integers, booleans or strings: labels that
+    scikit-learn's checks (``column_or_1d``, ``check_classification_targets``) always pass, as
+    binary or multiclass, and that they would return unchanged; skipping them saves some 440 us
+    a call, most of a small ``partial_fit``'s checks."""
+    return type(y) is np.ndarray and y.ndim == 1 and y.dtype.kind in "biuU"
 
 
 def _as_text(labels: np.ndarray) -> np.ndarray:

@@ -161,6 +161,45 @@ def test_predict_of_float_rows_checks_what_scikit_learn_checks():
         model.predict(np.asarray(X)[:0])
 
 
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([2, 0, 1, 2, 0]),
+        np.array([3, 3, 3], dtype=np.uint8),
+        np.array([True, False, True]),
+        np.array(["b", "a", "b", "c"]),
+        np.array([5, 1, 5, 7])[::2],  # a strided view, which column_or_1d would copy
+        np.array([], dtype=np.int64),
+    ],
+)
+def test_plain_labels_skip_scikit_learns_target_checks_and_come_out_the_same(y, monkeypatch):
+    """1-D NumPy integer, boolean and text labels skip column_or_1d and
+    check_classification_targets, which always pass them: the classes and indices are those
+    of the checked path."""
+    from sklearn.utils.multiclass import check_classification_targets
+
+    from ml.estimators import _data
+
+    check_classification_targets(y)  # the premise: scikit-learn accepts them
+    estimator = MLPClassifier()
+    called = []
+    monkeypatch.setattr(_data, "check_classification_targets", called.append)
+    fast = _data.check_classification_y(estimator, y, len(y), allow_one_class=True)
+    assert not called
+    monkeypatch.setattr(_data, "check_classification_targets", check_classification_targets)
+    monkeypatch.setattr(_data, "_plain_labels", lambda y: False)
+    checked = _data.check_classification_y(estimator, y, len(y), allow_one_class=True)
+    for a, b in zip(fast, checked, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+@pytest.mark.parametrize("y", [[0.5, 1.5, 2.5], np.array([0.5, 1.5, 2.5])])
+def test_continuous_labels_still_take_scikit_learns_target_checks(y):
+    with pytest.raises(ValueError, match="y: Unknown label type: continuous"):
+        MLPClassifier(max_iter=1).fit(np.zeros((3, 2)), y)
+
+
 @pytest.mark.parametrize("schedule", ["invscaling", "adaptive", "cosine", "step"])
 def test_a_learning_rate_that_changes_during_training_is_held_once(schedule, tmp_path):
     """The current rate lives in the optimizer alone: the schedule writes it there, the history

@@ -79,6 +79,43 @@ def test_fit_rejects_bad_hyper_parameters(case):
         SoftmaxClassifier(**params).fit(X_GOOD, Y_GOOD)
 
 
+ESTIMATORS = [
+    ml.MLPClassifier,
+    ml.MLPRegressor,
+    ml.ConvNetClassifier,
+    ml.ConvNetRegressor,
+    SoftmaxClassifier,
+]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_every_parameter_of_ours_has_a_rule(Estimator):
+    from ml.estimators._params import RULES
+
+    rules = {**RULES, **getattr(Estimator, "_parameter_rules", {})}
+    assert set(Estimator._get_param_names()) <= set(rules)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # two epochs
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_subclass_may_add_parameters_of_its_own(Estimator):
+    """As with scikit-learn's estimators, a parameter without a rule is the subclass's to
+    check; ours are still checked."""
+
+    class WithOwn(Estimator):
+        def __init__(self, own=None, max_iter=2):
+            super().__init__(max_iter=max_iter)
+            self.own = own
+
+    X = np.random.default_rng(0).random((16, 1, 4, 4))
+    X = X.reshape(16, -1) if "ConvNet" not in Estimator.__name__ else X
+    y = np.arange(16) % 2
+    model = WithOwn(own="anything").fit(X, y)
+    assert model.get_params()["own"] == "anything" and model.predict(X).shape == (16,)
+    with pytest.raises(ValueError, match="max_iter"):
+        WithOwn(max_iter=-1).fit(X, y)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that is the point
 def test_searches_that_diverge_name_learning_rate():
     for solver in ("random_search", "random_local_search", "gradient_descent"):
