@@ -15,9 +15,12 @@ import array_api_compat.numpy as numpy_namespace
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ml._blas import routines as blas_routines
+
 __all__ = [
     "array_namespace",
     "as_array",
+    "axpby",
     "check_random_state",
     "copy",
     "device",
@@ -448,6 +451,54 @@ def sum_squares(x):
         flat = x.reshape(-1)  # a view of a contiguous x
         return flat @ flat
     return array_namespace(x).sum(x * x)
+
+
+_AXPBY_LEAST = 32_768
+
+
+def axpby(a, x, b, y):
+    """``y <- a x + b y``, in place; returns ``y``. For contiguous NumPy float32 or float64
+    arrays of the same shape and 32,768 values or more (a layer's weights, an optimizer's flat
+    buffers) one call of NumPy's own BLAS (:mod:`ml._blas`): one pass where NumPy's
+    ``y *= b; y += a * x`` makes three, and with ``b = 1`` (``axpy``) on both of its threads
+    (270,000 float32 values after a product: 97 us against 250, and 46 against 175). Smaller
+    arrays, where the call costs more than the passes, other arrays, and ``a`` or ``b`` of 0
+    (which BLAS takes as "do not read", so that a NaN would not carry) take NumPy's passes."""
+    pointers = _blas_pointers(x, y) if a and b else None
+    if pointers is not None:
+        axpy, scaled = blas_routines()[y.dtype]
+        if b == 1:
+            axpy(y.size, float(a), pointers[0], 1, pointers[1], 1)
+        else:
+            scaled(y.size, float(a), pointers[0], 1, float(b), pointers[1], 1)
+        return y
+    if b == 1:
+        y += x if a == 1 else a * x
+        return y
+    term = a * x  # before y changes, which x may share
+    y *= b
+    y += term
+    return y
+
+
+def _blas_pointers(x, y):
+    """The addresses of ``x`` and ``y`` where ``y <- a x + b y`` may be one BLAS call, else
+    None: both NumPy arrays of one BLAS float dtype and shape, large, C-contiguous and aligned,
+    ``y`` writeable, the two the same memory or none of it in common, and NumPy's BLAS the
+    OpenBLAS that :mod:`ml._blas` finds."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and y.size >= _AXPBY_LEAST):
+        return None
+    if x.dtype != y.dtype or x.shape != y.shape or y.dtype not in _BLAS_FLOATS:
+        return None
+    flags_x, flags_y = x.flags, y.flags
+    if not (flags_x.c_contiguous and flags_y.c_contiguous and flags_x.aligned and flags_y.aligned):
+        return None
+    if not flags_y.writeable or blas_routines() is None:
+        return None
+    start_x, start_y = x.ctypes.data, y.ctypes.data
+    if start_x != start_y and abs(start_x - start_y) < y.nbytes:  # overlapping, shifted
+        return None
+    return start_x, start_y
 
 
 def max_last(x):

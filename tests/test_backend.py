@@ -97,6 +97,86 @@ def test_the_sum_of_squares_of_a_tensor_is_the_plain_formula():
     assert torch.allclose(total, (x * x).sum())
 
 
+def _formula(a, x, b, y):
+    """``a x + b y`` in float64, rounded to y's dtype, and the rounding allowed: a few units
+    of the last place of ``|a x| + |b y|`` (a sum that cancels keeps the error of its terms)."""
+    with np.errstate(invalid="ignore"):
+        terms = (a * x.astype(np.float64), b * y.astype(np.float64))
+        bound = 4 * np.finfo(y.dtype).eps * (np.abs(terms[0]) + np.abs(terms[1]))
+    return (terms[0] + terms[1]).astype(y.dtype), bound
+
+
+def _assert_formula(y, expected):
+    expected, bound = expected
+    assert np.array_equal(np.isnan(y), np.isnan(expected))
+    finite = np.isfinite(expected)
+    assert np.array_equal(y[~finite & ~np.isnan(y)], expected[~finite & ~np.isnan(expected)])
+    assert np.all(np.abs(y[finite].astype(np.float64) - expected[finite]) <= bound[finite])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1000, 70_000])  # NumPy's passes, and the BLAS call
+@pytest.mark.parametrize(("a", "b"), [(0.1, 0.9), (-1e-3, 1), (2.0, 0.0), (0.0, 0.5)])
+def test_axpby_is_the_plain_formula(dtype, n, a, b):
+    """axpby(a, x, b, y) makes y a x + b y in place, in y's dtype, whichever lane it takes; a
+    NaN or infinity carries as in the formula, a 0 of a or b included (0 * NaN is NaN)."""
+    from ml.backend import axpby
+
+    rng = np.random.default_rng(0)
+    x, y = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    x[3], y[5], x[7] = np.nan, np.nan, np.inf
+    expected = _formula(a, x, b, y)
+    with np.errstate(invalid="ignore"):  # 0 * inf, as the formula makes it
+        out = axpby(a, x, b, y)
+    assert out is y and y.dtype == dtype
+    _assert_formula(y, expected)
+
+
+def test_axpby_takes_numpys_blas_where_numpy_ships_openblas():
+    """Where NumPy was built with its wheels' scipy-openblas, ml._blas finds it, and a large
+    contiguous float32 pair takes the BLAS lane; views that overlap shifted, strided views,
+    mixed dtypes, shapes that broadcast and other libraries' arrays take NumPy's passes and give
+    the formula's numbers."""
+    from ml import _blas
+    from ml.backend import _blas_pointers, axpby
+
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    if blas != "scipy-openblas":
+        pytest.skip(f"NumPy is built with {blas}, which ml._blas leaves to NumPy's passes")
+    assert _blas.routines() is not None
+    rng = np.random.default_rng(1)
+    x, y = (rng.standard_normal((300, 300)).astype(np.float32) for _ in range(2))
+    assert _blas_pointers(x, y) is not None and _blas_pointers(y, y) is not None
+    assert _blas_pointers(x[:, :299], y[:, :299]) is None  # not contiguous
+    assert _blas_pointers(x[:100], y[:100]) is None  # 30,000 values: NumPy's passes are as fast
+    buffer = rng.standard_normal(90_001).astype(np.float32)
+    cases = [
+        (buffer[1:], buffer[:-1]),  # shifted views of one buffer
+        (x[:, ::2].copy(), y[:, ::2]),  # y strided
+        (x.astype(np.float64), y),  # mixed dtypes
+        (x[:1], y),  # a row broadcast over y
+        (y, y),  # the same array
+    ]
+    for xs, ys in cases:
+        expected = _formula(0.5, xs, 0.75, ys)
+        axpby(0.5, xs, 0.75, ys)
+        _assert_formula(ys, expected)
+    read_only = y.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        axpby(0.5, x, 0.75, read_only)
+
+
+def test_axpby_of_tensors_is_the_plain_formula():
+    torch = pytest.importorskip("torch")
+    from ml.backend import axpby
+
+    x, y = torch.linspace(-2, 2, 100_000, dtype=torch.float64), torch.ones(100_000)
+    expected = 0.5 * x.float() + 0.25 * y
+    assert axpby(0.5, x.float(), 0.25, y) is y
+    assert torch.allclose(y, expected)
+
+
 LAYERS = {
     "Dense": (lambda: nn.Dense(4, 3, random_state=0, dtype=np.float64), (5, 4)),
     "ReLU": (nn.ReLU, (5, 4)),

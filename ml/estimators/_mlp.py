@@ -24,6 +24,7 @@ from ml import nn
 from ml._validation import check_memory
 from ml.backend import (
     array_namespace,
+    axpby,
     legacy_random_state,
     move,
     numpy_dtype,
@@ -47,7 +48,7 @@ from ml.estimators._device import (
 )
 from ml.estimators._params import check_params
 from ml.estimators._saving import check_network_state
-from ml.functional import l2_penalty, l2_penalty_gradient
+from ml.functional import l2_penalty
 from ml.io.estimator import SaveMixin
 from ml.io.read import decode
 from ml.io.write import encode
@@ -286,8 +287,8 @@ class BaseMLP(SaveMixin, BaseEstimator):
             # a batch of zero weights contributes nothing, penalty included (alpha / inf = 0)
             alpha = self.alpha / (n if weight is None else xp.where(n > 0, n, xp.inf))
             weighted = self._weighted_layers()
-            for layer in weighted:
-                layer.grads["W"] += l2_penalty_gradient(layer.params["W"], alpha)
+            for layer in weighted:  # += l2_penalty_gradient(W, alpha), in one pass
+                axpby(alpha, layer.params["W"], 1, layer.grads["W"])
             loss = loss + l2_penalty([layer.params["W"] for layer in weighted], alpha)
         return loss, self.network_.gradients()
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ml._validation import check_number
-from ml.backend import array_namespace
+from ml.backend import array_namespace, axpby
 from ml.optim._base import Optimizer
 
 __all__ = ["SGD", "Adam", "Optimizer", "RMSProp"]
@@ -69,17 +69,17 @@ class SGD(Optimizer):
 
     def _update(self, w, g, state):
         if self.momentum == 0:
-            w -= self.learning_rate * g
+            axpby(-self.learning_rate, g, 1, w)  # w <- w - lr g
             return
         if "velocity" not in state:
             state["velocity"] = array_namespace(g).zeros_like(g)
         v = state["velocity"]
-        v *= self.momentum
-        v -= self.learning_rate * g  # v <- mu v - lr g
+        axpby(-self.learning_rate, g, self.momentum, v)  # v <- mu v - lr g
         if self.nesterov:
-            w += self.momentum * v - self.learning_rate * g
+            axpby(self.momentum, v, 1, w)
+            axpby(-self.learning_rate, g, 1, w)  # w <- w + mu v - lr g
         else:
-            w += v
+            axpby(1, v, 1, w)  # w <- w + v
 
 
 class Adam(Optimizer):
@@ -159,21 +159,18 @@ def _adam(beta_1, beta_2, lr_t, eps_t, w, g, m, v):
 
 
 def _adam_in_place(beta_1, beta_2, lr_t, eps_t, w, g, m, v):
-    """:func:`_adam` on NumPy arrays, each pass written into one scratch array instead of a new
-    one: a step of W2's MLP (270,000 parameters) takes 0.8 ms instead of 1.0 in training. The
-    same arithmetic in the same order; a test holds the two equal."""
-    scratch = np.multiply(g, 1 - beta_1)
-    m *= beta_1
-    m += scratch
-    np.multiply(g, g, out=scratch)
-    scratch *= 1 - beta_2
-    v *= beta_2
-    v += scratch
+    """:func:`_adam` on NumPy arrays: its sums ``y <- a x + b y`` are each one call of
+    :func:`ml.backend.axpby` (one pass of NumPy's BLAS for large arrays), and its other passes
+    write into one scratch array instead of new ones. A step of W2's MLP (270,000 parameters)
+    right after a product takes 0.58 to 0.62 ms, against 0.75 to 0.86 with NumPy's twelve
+    passes and 2.2 as the formula reads. A test holds the result to the formula's."""
+    axpby(1 - beta_1, g, beta_1, m)  # m <- b1 m + (1 - b1) g
+    scratch = np.multiply(g, g)
+    axpby(1 - beta_2, scratch, beta_2, v)  # v <- b2 v + (1 - b2) g^2
     np.sqrt(v, out=scratch)
     scratch += eps_t
     np.divide(m, scratch, out=scratch)
-    scratch *= lr_t
-    w -= scratch
+    axpby(-lr_t, scratch, 1, w)  # w <- w - lr_t m / (sqrt(v) + eps_t)
 
 
 class RMSProp(Optimizer):
@@ -216,8 +213,7 @@ class RMSProp(Optimizer):
         if "v" not in state:
             state["v"] = xp.zeros_like(g)
         v = state["v"]
-        v *= self.rho
-        v += (1 - self.rho) * (g * g)  # v <- rho v + (1 - rho) g^2
+        axpby(1 - self.rho, g * g, self.rho, v)  # v <- rho v + (1 - rho) g^2
         denominator = xp.sqrt(v)
         denominator += self.epsilon
-        w -= self.learning_rate * g / denominator
+        axpby(-self.learning_rate, g / denominator, 1, w)  # w <- w - lr g / (sqrt(v) + eps)

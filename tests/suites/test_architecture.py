@@ -9,7 +9,7 @@ import pytest
 PACKAGE = Path(__file__).parents[2] / "ml"
 
 FLOORS = [  # bottom to top; a module's floor is its longest matching prefix
-    ["ml._version", "ml._errors", "ml._validation", "ml._progress", "ml.backend"],
+    ["ml._version", "ml._errors", "ml._validation", "ml._progress", "ml._blas", "ml.backend"],
     ["ml.datasets", "ml.functional", "ml.gradcheck"],
     ["ml.nn"],
     ["ml.optim", "ml.train", "ml._history", "ml._batches"],
