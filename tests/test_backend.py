@@ -117,11 +117,15 @@ def _assert_formula(y, expected):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1000, 70_000])  # NumPy's passes, and the BLAS call
 @pytest.mark.parametrize(("a", "b"), [(0.1, 0.9), (-1e-3, 1), (2.0, 0.0), (0.0, 0.5)])
-def test_axpby_is_the_plain_formula(dtype, n, a, b):
+@pytest.mark.parametrize("blas", [True, False])  # False: as where NumPy has another BLAS
+def test_axpby_is_the_plain_formula(dtype, n, a, b, blas, monkeypatch):
     """axpby(a, x, b, y) makes y a x + b y in place, in y's dtype, whichever lane it takes; a
     NaN or infinity carries as in the formula, a 0 of a or b included (0 * NaN is NaN)."""
+    from ml import backend
     from ml.backend import axpby
 
+    if not blas:
+        monkeypatch.setattr(backend, "blas_routines", lambda: None)
     rng = np.random.default_rng(0)
     x, y = (rng.standard_normal(n).astype(dtype) for _ in range(2))
     x[3], y[5], x[7] = np.nan, np.nan, np.inf
