@@ -2,12 +2,12 @@
 OpenBLAS's ``axpby`` (``y <- a x + b y``), each one pass over the arrays where NumPy's ufuncs make
 two or three, ``axpy`` on OpenBLAS's threads. Only :func:`ml.backend.axpby` uses it.
 
-The library is the OpenBLAS that NumPy's wheels ship (scipy-openblas64: 64-bit integers, its
-symbols named ``scipy_cblas_*64_``), found among the loaded libraries by threadpoolctl (a
-dependency of scikit-learn's) in NumPy's own folder. It is the library whose threads NumPy's
-products use, so calling it adds no second pool of threads. Any other build (Accelerate, MKL, a
-system OpenBLAS, SciPy's own copy) is not used: :func:`routines` is then None and the callers
-keep NumPy's passes.
+The library is the OpenBLAS that NumPy's wheels ship (scipy-openblas64, or NumPy 1.26's
+openblas64_: 64-bit integers, its symbols named ``[scipy_]cblas_*64_``), found among the loaded
+libraries by threadpoolctl (a dependency of scikit-learn's) in NumPy's own folder. It is the
+library whose threads NumPy's products use, so calling it adds no second pool of threads. Any
+other build (Accelerate, MKL, a system OpenBLAS, SciPy's own copy) is not used: :func:`routines`
+is then None and the callers keep NumPy's passes.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ def routines() -> dict | None:
         if not paths:
             return None
         library, found = ctypes.CDLL(paths[0]), {}
+        prefix = "scipy_" if hasattr(library, "scipy_cblas_saxpy64_") else ""  # NumPy 1.26: ""
         for dtype, (letter, real) in _TYPES.items():
-            axpy = getattr(library, f"scipy_cblas_{letter}axpy64_")
+            axpy = getattr(library, f"{prefix}cblas_{letter}axpy64_")
             axpy.argtypes, axpy.restype = [_INT, real, _POINTER, _INT, _POINTER, _INT], None
-            axpby = getattr(library, f"scipy_cblas_{letter}axpby64_")
+            axpby = getattr(library, f"{prefix}cblas_{letter}axpby64_")
             axpby.argtypes = [_INT, real, _POINTER, _INT, real, _POINTER, _INT]
             axpby.restype = None
             found[dtype] = (axpy, axpby)
