@@ -1,6 +1,7 @@
-"""NumPy's own BLAS, for the two routines NumPy does not expose: ``axpy`` (``y <- a x + y``) and
-OpenBLAS's ``axpby`` (``y <- a x + b y``), each one pass over the arrays where NumPy's ufuncs make
-two or three, ``axpy`` on OpenBLAS's threads. Only :func:`ml.backend.axpby` uses it.
+"""NumPy's own BLAS, for three routines NumPy does not expose: ``axpy`` (``y <- a x + y``),
+OpenBLAS's ``axpby`` (``y <- a x + b y``) and ``ger`` (the rank-one update ``A <- A + a x y^T``),
+each one pass over the arrays where NumPy's ufuncs make two or three, ``axpy`` and ``ger`` on
+OpenBLAS's threads. Only :func:`ml.backend.axpby` and :func:`ml.backend.add_to_rows` use it.
 
 The library is the OpenBLAS that NumPy's wheels ship (scipy-openblas64, or NumPy 1.26's
 openblas64_: 64-bit integers, its symbols named ``[scipy_]cblas_*64_``), found among the loaded
@@ -25,8 +26,9 @@ _TYPES = {np.dtype(np.float32): ("s", ctypes.c_float), np.dtype(np.float64): ("d
 
 @functools.cache
 def routines() -> dict | None:
-    """``{dtype: (axpy, axpby)}`` of NumPy's OpenBLAS as ctypes functions, or None where NumPy
-    was built with another BLAS or the library cannot be opened."""
+    """``{dtype: {"axpy": f, "axpby": f, "ger": f}}`` of NumPy's OpenBLAS as ctypes functions
+    (CBLAS's arguments; ``ger``'s first is the layout, 101 for rows), or None where NumPy was
+    built with another BLAS or the library cannot be opened."""
     try:
         import threadpoolctl
 
@@ -45,12 +47,17 @@ def routines() -> dict | None:
         library, found = ctypes.CDLL(paths[0]), {}
         prefix = "scipy_" if hasattr(library, "scipy_cblas_saxpy64_") else ""  # NumPy 1.26: ""
         for dtype, (letter, real) in _TYPES.items():
-            axpy = getattr(library, f"{prefix}cblas_{letter}axpy64_")
-            axpy.argtypes, axpy.restype = [_INT, real, _POINTER, _INT, _POINTER, _INT], None
-            axpby = getattr(library, f"{prefix}cblas_{letter}axpby64_")
-            axpby.argtypes = [_INT, real, _POINTER, _INT, real, _POINTER, _INT]
-            axpby.restype = None
-            found[dtype] = (axpy, axpby)
+            arguments = {
+                "axpy": [_INT, real, _POINTER, _INT, _POINTER, _INT],
+                "axpby": [_INT, real, _POINTER, _INT, real, _POINTER, _INT],
+                "ger": [ctypes.c_int, _INT, _INT, real, _POINTER, _INT, _POINTER, _INT]
+                + [_POINTER, _INT],
+            }
+            found[dtype] = {}
+            for name, types in arguments.items():
+                function = getattr(library, f"{prefix}cblas_{letter}{name}64_")
+                function.argtypes, function.restype = types, None
+                found[dtype][name] = function
         return found
     except Exception:  # no threadpoolctl, library or symbol: NumPy's passes, as elsewhere
         return None

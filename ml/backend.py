@@ -19,6 +19,7 @@ from ml._blas import routines as blas_routines
 
 __all__ = [
     "array_namespace",
+    "add_to_rows",
     "as_array",
     "axpby",
     "check_random_state",
@@ -464,13 +465,13 @@ def axpby(a, x, b, y):
     (270,000 float32 values after a product: 97 us against 250, and 46 against 175). Smaller
     arrays, where the call costs more than the passes, other arrays, and ``a`` or ``b`` of 0
     (which BLAS takes as "do not read", so that a NaN would not carry) take NumPy's passes."""
-    pointers = _blas_pointers(x, y)
-    if pointers is not None and a and b:
-        axpy, scaled = blas_routines()[y.dtype]
+    pointers = _blas_pointers(x, y, _AXPBY_LEAST)
+    if pointers is not None and x.shape == y.shape and a and b:
+        blas = blas_routines()[y.dtype]
         if b == 1:
-            axpy(y.size, float(a), pointers[0], 1, pointers[1], 1)
+            blas["axpy"](y.size, float(a), pointers[0], 1, pointers[1], 1)
         else:
-            scaled(y.size, float(a), pointers[0], 1, float(b), pointers[1], 1)
+            blas["axpby"](y.size, float(a), pointers[0], 1, float(b), pointers[1], 1)
         return y
     if _is_one(b):  # a rate that is a GPU tensor is not compared: that would wait for the GPU
         y += x if _is_one(a) else a * x
@@ -485,14 +486,35 @@ def _is_one(rate) -> bool:
     return isinstance(rate, int | float) and rate == 1
 
 
-def _blas_pointers(x, y):
-    """The addresses of ``x`` and ``y`` where ``y <- a x + b y`` may be one BLAS call, else
-    None: both NumPy arrays of one BLAS float dtype and shape, large, C-contiguous and aligned,
-    ``y`` writeable, the two the same memory or none of it in common, and NumPy's BLAS the
-    OpenBLAS that :mod:`ml._blas` finds."""
-    if not (type(x) is np.ndarray and type(y) is np.ndarray and y.size >= _AXPBY_LEAST):
+_ADD_ROWS_LEAST, _ROW_MAJOR = 131_072, 101
+
+
+def add_to_rows(y, b):
+    """``y += b`` for a 2-D ``y`` and a row ``b`` of its width (a bias added to every row of a
+    layer's output), in place; returns ``y``. For contiguous NumPy float32 or float64 arrays,
+    ``y`` of 131,072 values or more, one BLAS rank-one update ``y <- y + 1 b^T`` (``ger``, on
+    both of OpenBLAS's threads; :mod:`ml._blas`), NumPy's numbers bit for bit (``1 * b_j`` is
+    ``b_j``): 10,000 x 256 float32 after a product 1.03 ms to 0.30, 1,024 x 256 107 us to 45.
+    Smaller (where the call costs more than the pass) and other arrays: NumPy's ``y += b``."""
+    pointers = _blas_pointers(b, y, _ADD_ROWS_LEAST)
+    if pointers is not None and y.ndim == 2 and b.shape == y.shape[1:]:
+        rows, width = y.shape
+        ones = np.ones(rows, y.dtype)
+        ger = blas_routines()[y.dtype]["ger"]
+        ger(_ROW_MAJOR, rows, width, 1.0, ones.ctypes.data, 1, pointers[0], 1, pointers[1], width)
+        return y
+    y += b
+    return y
+
+
+def _blas_pointers(x, y, least: int):
+    """The addresses of ``x`` and ``y`` where a BLAS call may read ``x`` and write ``y``, else
+    None: both NumPy arrays of one BLAS float dtype, ``y`` of ``least`` values or more, both
+    C-contiguous and aligned, ``y`` writeable, the two the same memory or none of it in common,
+    and NumPy's BLAS the OpenBLAS that :mod:`ml._blas` finds."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and y.size >= least):
         return None
-    if x.dtype != y.dtype or x.shape != y.shape or y.dtype not in _BLAS_FLOATS:
+    if x.dtype != y.dtype or y.dtype not in _BLAS_FLOATS:
         return None
     flags_x, flags_y = x.flags, y.flags
     if not (flags_x.c_contiguous and flags_y.c_contiguous and flags_x.aligned and flags_y.aligned):
@@ -500,8 +522,9 @@ def _blas_pointers(x, y):
     if not flags_y.writeable or blas_routines() is None:
         return None
     start_x, start_y = x.ctypes.data, y.ctypes.data
-    if start_x != start_y and abs(start_x - start_y) < y.nbytes:  # overlapping, shifted
-        return None
+    same = start_x == start_y and x.nbytes == y.nbytes
+    if not same and start_x < start_y + y.nbytes and start_y < start_x + x.nbytes:
+        return None  # overlapping, shifted
     return start_x, start_y
 
 

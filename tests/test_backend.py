@@ -136,39 +136,104 @@ def test_axpby_is_the_plain_formula(dtype, n, a, b, blas, monkeypatch):
     _assert_formula(y, expected)
 
 
-def test_axpby_takes_numpys_blas_where_numpy_ships_openblas():
-    """Where NumPy was built with its wheels' OpenBLAS, ml._blas finds it, and a large
-    contiguous float32 pair takes the BLAS lane; views that overlap shifted, strided views,
-    mixed dtypes, shapes that broadcast and other libraries' arrays take NumPy's passes and give
-    the formula's numbers."""
-    from ml import _blas
-    from ml.backend import _blas_pointers, axpby
+def _blas_calls(monkeypatch) -> list:
+    """The names of the BLAS routines that ml.backend calls from now on, in order (each still
+    called); skips where NumPy's BLAS is not the OpenBLAS of its wheels."""
+    from ml import _blas, backend
 
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
     if blas not in ("scipy-openblas", "openblas64"):  # NumPy 2's wheels, and 1.26's
         pytest.skip(f"NumPy is built with {blas}, which ml._blas leaves to NumPy's passes")
-    assert _blas.routines() is not None
+    found, calls = _blas.routines(), []
+    assert found is not None
+
+    def spy(name, function):
+        return lambda *args: (calls.append(name), function(*args))[1]
+
+    spied = {dtype: {n: spy(n, f) for n, f in fs.items()} for dtype, fs in found.items()}
+    monkeypatch.setattr(backend, "blas_routines", lambda: spied)
+    return calls
+
+
+def test_axpby_takes_numpys_blas_where_numpy_ships_openblas(monkeypatch):
+    """Where NumPy was built with its wheels' OpenBLAS, ml._blas finds it, and a large
+    contiguous pair takes axpby (axpy with b = 1); small arrays, views that overlap shifted,
+    strided views, mixed dtypes, shapes that broadcast and a zero rate take NumPy's passes, all
+    with the formula's numbers."""
+    from ml.backend import axpby
+
+    calls = _blas_calls(monkeypatch)
     rng = np.random.default_rng(1)
     x, y = (rng.standard_normal((300, 300)).astype(np.float32) for _ in range(2))
-    assert _blas_pointers(x, y) is not None and _blas_pointers(y, y) is not None
-    assert _blas_pointers(x[:, :299], y[:, :299]) is None  # not contiguous
-    assert _blas_pointers(x[:100], y[:100]) is None  # 30,000 values: NumPy's passes are as fast
+    for b, name in ((0.75, "axpby"), (1, "axpy")):
+        expected = _formula(0.5, x, b, y)
+        axpby(0.5, x, b, y)
+        _assert_formula(y, expected)
+        assert calls.pop() == name
     buffer = rng.standard_normal(90_001).astype(np.float32)
     cases = [
+        (x[:100], y[:100]),  # 30,000 values: NumPy's passes are as fast
         (buffer[1:], buffer[:-1]),  # shifted views of one buffer
         (x[:, ::2].copy(), y[:, ::2]),  # y strided
         (x.astype(np.float64), y),  # mixed dtypes
         (x[:1], y),  # a row broadcast over y
-        (y, y),  # the same array
     ]
     for xs, ys in cases:
         expected = _formula(0.5, xs, 0.75, ys)
         axpby(0.5, xs, 0.75, ys)
         _assert_formula(ys, expected)
+    axpby(0.0, x, 0.75, y)
+    assert calls == []
+    expected = _formula(0.5, y, 0.75, y)
+    axpby(0.5, y, 0.75, y)  # the same array: one BLAS call
+    _assert_formula(y, expected)
+    assert calls == ["axpby"]
     read_only = y.copy()
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         axpby(0.5, x, 0.75, read_only)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(10, 7), (10_000, 20), (0, 5)])
+@pytest.mark.parametrize("blas", [True, False])  # False: as where NumPy has another BLAS
+def test_add_to_rows_is_numpys_sum_bit_for_bit(dtype, shape, blas, monkeypatch):
+    """add_to_rows(y, b) is NumPy's y += b exactly, in place, a NaN or infinity carried."""
+    from ml import backend
+    from ml.backend import add_to_rows
+
+    if not blas:
+        monkeypatch.setattr(backend, "blas_routines", lambda: None)
+    rng = np.random.default_rng(2)
+    y = rng.standard_normal(shape).astype(dtype)
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    if y.size:
+        y[1, 2], b[3] = np.nan, np.inf
+    expected = y + b
+    assert add_to_rows(y, b) is y
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_add_to_rows_takes_numpys_blas_where_numpy_ships_openblas(monkeypatch):
+    """A large contiguous y and its row of bias take one BLAS rank-one update; a strided y, a
+    bias of another dtype, a bias that is y's own memory, and a small y take NumPy's sum."""
+    from ml.backend import add_to_rows
+
+    calls = _blas_calls(monkeypatch)
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((2000, 100)).astype(np.float32)
+    b = rng.standard_normal(100).astype(np.float32)
+    expected = y + b
+    add_to_rows(y, b)
+    np.testing.assert_array_equal(y, expected)
+    assert calls == ["ger"]
+    cases = [(y[:, :50], b[:50]), (y, b.astype(np.float64)), (y, y[5]), (y[:100], b)]
+    for ys, bs in cases:
+        expected = ys.copy()
+        expected += bs  # NumPy's in-place sum, in y's dtype
+        add_to_rows(ys, bs)
+        np.testing.assert_array_equal(ys, expected)
+    assert calls == ["ger"]
 
 
 def test_axpby_of_tensors_is_the_plain_formula():

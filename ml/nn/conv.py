@@ -28,7 +28,14 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ml._validation import check_memory, check_number
-from ml.backend import array_namespace, matmul, sum_rows, window_counts, windows
+from ml.backend import (
+    add_to_rows,
+    array_namespace,
+    matmul,
+    sum_rows,
+    window_counts,
+    windows,
+)
 from ml.nn._images import check_images, check_padding, col2im, pad, pair
 from ml.nn.init import weights_and_bias
 from ml.nn.layers import MAX_FEATURES, Layer, config_int
@@ -147,8 +154,7 @@ class Conv2D(Layer):
         n, out_h, out_w = cols.shape[:3]
         cols = xp.reshape(cols, (n * out_h * out_w, -1))  # im2col: one copy
         self._save_for_backward(training, path=path, input_shape=tuple(x.shape), cols=cols)
-        y = cols @ self._W_rows().T
-        y += self.params["b"]
+        y = add_to_rows(cols @ self._W_rows().T, self.params["b"])
         return xp.permute_dims(xp.reshape(y, (n, out_h, out_w, self.out_channels)), (0, 3, 1, 2))
 
     def _path(self, x) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ml._validation import check_memory, check_number
 from ml.backend import (
+    add_to_rows,
     array_namespace,
     check_random_state,
     matmul,
@@ -284,8 +285,7 @@ class Dense(Layer):
             )
         self._save_for_backward(training, x=x)
         y = x @ self.params["W"]
-        y += self.params["b"]  # y = x W + b, the sum made in place
-        return y
+        return add_to_rows(y, self.params["b"])  # y = x W + b, the sum made in place
 
     def backward(self, dout):
         self.backward_params(dout)
