@@ -2,7 +2,8 @@
 
 Numerical code elsewhere asks ``array_namespace(x)`` for the namespace of its inputs and calls
 ``xp.exp``, ``xp.sum``, ... on it, so the same code runs on NumPy, PyTorch or CuPy arrays.
-NumPy stays the default and the fastest path on the CPU.
+NumPy stays the default and the fastest path on the CPU: its fast paths are here, the last of
+them calling NumPy's own OpenBLAS (through :mod:`ml._blas`) for what NumPy does not expose.
 """
 
 from __future__ import annotations
