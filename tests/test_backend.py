@@ -236,6 +236,38 @@ def test_add_to_rows_takes_numpys_blas_where_numpy_ships_openblas(monkeypatch):
     assert calls == ["ger"]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
+@pytest.mark.parametrize(
+    "shape",
+    [(200, 64), (3, 6, 5, 5), (1, 7), (0, 4), (9,)],
+    ids=["rows", "4-D", "one", "empty", "1-D"],
+)
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
+    """ml.backend.relu(x) is np.maximum(x, 0) bit for bit (NaN and infinities kept, the sign of
+    a zero as NumPy's) in every layout, without touching x; a tensor gets the same numbers."""
+    from ml.backend import relu
+
+    rng = np.random.default_rng(4)
+    x = (10 * rng.standard_normal(shape)).astype(dtype)
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=-1)[..., ::2]
+    if x.dtype.kind == "f" and x.size > 3:
+        x.flat[:4] = [np.nan, -np.inf, np.inf, -0.0]
+    before = x.copy()
+    y = relu(x)
+    expected = np.maximum(x, 0)
+    assert y.dtype == expected.dtype and y.shape == expected.shape
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))  # -0 as NumPy's
+    np.testing.assert_array_equal(x, before)
+    torch = pytest.importorskip("torch")
+    if x.dtype != np.float16:
+        np.testing.assert_array_equal(relu(torch.from_numpy(x.copy())).numpy(), expected)
+
+
 def test_axpby_of_tensors_is_the_plain_formula():
     torch = pytest.importorskip("torch")
     from ml.backend import axpby

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ml.backend import as_array as _as_array
+from ml.backend import relu as _relu
 
 __all__ = [
     "ACTIVATIONS",
@@ -60,8 +61,7 @@ def tanh_gradient(x):
 
 def relu(x):
     """Rectified linear unit ``g(x) = max(0, x)``."""
-    xp, x = _as_array(x)
-    return x * xp.astype(x > 0, x.dtype)  # measured faster than xp.maximum(x, 0) on NumPy
+    return _relu(_as_array(x)[1])  # ml.backend.relu: NumPy's fast path
 
 
 def relu_gradient(x):
