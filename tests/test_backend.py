@@ -245,7 +245,7 @@ def test_add_to_rows_takes_numpys_blas_where_numpy_ships_openblas(monkeypatch):
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
     """ml.backend.relu(x) is np.maximum(x, 0) bit for bit (NaN and infinities kept, the sign of
-    a zero as NumPy's) in every layout, without touching x; a tensor gets the same numbers."""
+    a zero as NumPy's) in every layout, without touching x."""
     from ml.backend import relu
 
     rng = np.random.default_rng(4)
@@ -263,9 +263,17 @@ def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
     np.testing.assert_array_equal(y, expected)
     np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))  # -0 as NumPy's
     np.testing.assert_array_equal(x, before)
+
+
+def test_relu_of_a_tensor_is_the_maximum_with_zero():
+    """On another library's arrays relu is maximum(x, 0) too: relu(-inf) is 0, a NaN kept."""
     torch = pytest.importorskip("torch")
-    if x.dtype != np.float16:
-        np.testing.assert_array_equal(relu(torch.from_numpy(x.copy())).numpy(), expected)
+    from ml.backend import relu
+
+    x = torch.tensor([[np.nan, -np.inf, np.inf, -0.0, -2.5, 3.0]])
+    expected = np.maximum(x.numpy(), 0)
+    np.testing.assert_array_equal(relu(x).numpy(), expected)
+    assert torch.equal(x[0, 4:], torch.tensor([-2.5, 3.0]))  # x itself unchanged
 
 
 def test_axpby_of_tensors_is_the_plain_formula():
