@@ -245,7 +245,8 @@ def test_add_to_rows_takes_numpys_blas_where_numpy_ships_openblas(monkeypatch):
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
     """ml.backend.relu(x) is np.maximum(x, 0) bit for bit (NaN and infinities kept, the sign of
-    a zero as NumPy's) in every layout, without touching x."""
+    a zero as NumPy's) in every layout, without touching x; with overwrite=True the same numbers
+    written over x."""
     from ml.backend import relu
 
     rng = np.random.default_rng(4)
@@ -263,6 +264,11 @@ def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
     np.testing.assert_array_equal(y, expected)
     np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))  # -0 as NumPy's
     np.testing.assert_array_equal(x, before)
+    over = relu(x, overwrite=True)  # the same numbers, written over x itself
+    assert over.shape == x.shape and over.strides == x.strides
+    assert x.size == 0 or np.shares_memory(over, x)
+    np.testing.assert_array_equal(x, expected)
+    np.testing.assert_array_equal(np.signbit(x), np.signbit(expected))
 
 
 def test_relu_of_a_tensor_is_the_maximum_with_zero():

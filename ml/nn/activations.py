@@ -23,6 +23,9 @@ __all__ = [
 ]
 
 
+_NEW_ARRAYS = [a for name, a in A.ACTIVATIONS.items() if name != "identity"]  # as shipped
+
+
 class Activation(Layer):
     """Elementwise ``y = g(x)``; backward ``dx = dy * g'(x)``. ``name`` is any activation of the
     registry (:func:`ml.functional.get_activation`).
@@ -48,6 +51,12 @@ class Activation(Layer):
     def __init__(self, name: str):
         super().__init__()
         self.activation = A.get_activation(name)
+
+    @property
+    def fresh_output(self) -> bool:
+        """ml's own functions give a new array (or the memory they were allowed to write over),
+        except the identity, whose output is its input."""
+        return self.activation in _NEW_ARRAYS
 
     def forward(self, x, training: bool = False):
         y = self.activation.function(x)
@@ -88,7 +97,8 @@ class Identity(Activation):
 
 class ReLU(Activation):
     """``y = max(0, x)``; ``dx = dy [y > 0]``, from the output kept by forward (``y > 0``
-    exactly where ``x > 0``).
+    exactly where ``x > 0``). In a network's inference, written over the output of the layer
+    before it where nothing else holds that (:attr:`Layer.fresh_output`).
 
     Examples
     --------
@@ -108,6 +118,11 @@ class ReLU(Activation):
         y = relu(x)  # ml.backend.relu: on NumPy one SIMD pass
         self._save_for_backward(training, y=y)
         return y
+
+    def _forward_overwriting(self, x):
+        if type(x) is np.ndarray and x.flags.writeable:
+            return relu(x, overwrite=True)
+        return self.forward(x)
 
     def backward(self, dout):
         positive = self._saved_for_backward("y") > 0

@@ -116,6 +116,8 @@ class Conv2D(Layer):
     (2, 4, 8, 8)
     """
 
+    fresh_output = True  # a view of the product's own array, in every path
+
     def __init__(
         self,
         in_channels: int,

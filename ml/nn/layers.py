@@ -79,6 +79,13 @@ class Layer(abc.ABC):
     (1, 2)
     """
 
+    #: Whether inference returns memory that nothing else holds: not the input nor a view of
+    #: it, nothing the layer keeps. The layer after it may then write over it (in a
+    #: :class:`~ml.nn.Sequential`, ReLU does, by :meth:`_forward_overwriting`). ml's layers
+    #: say so where it holds; a layer of your own, a subclass of one of ml's among them, is
+    #: taken to hold its output unless its class sets this to True.
+    fresh_output: bool = False
+
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -88,6 +95,8 @@ class Layer(abc.ABC):
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("ml.nn.") and not cls.__name__.startswith("_"):
             LAYERS[cls.__name__] = cls
+        if not cls.__module__.startswith("ml.") and "fresh_output" not in vars(cls):
+            cls.fresh_output = False  # what it returns may be what it keeps
 
     @abc.abstractmethod
     def forward(self, x, training: bool = False):
@@ -102,6 +111,12 @@ class Layer(abc.ABC):
         """Fill ``grads`` only, skipping ``dL/d(input)`` where the layer can: what the first
         layer of a network does, since nobody needs the gradient of the data."""
         self.backward(dout)
+
+    def _forward_overwriting(self, x):
+        """Inference on an ``x`` that nothing else holds, which the layer may write its output
+        over (the output of a layer with :attr:`fresh_output`); by default plain
+        :meth:`forward`."""
+        return self.forward(x, training=False)
 
     def _save_for_backward(self, training: bool, **values) -> None:
         """Keep ``values`` for :meth:`backward`, in training only (PyTorch's
@@ -254,6 +269,8 @@ class Dense(Layer):
     >>> layer.backward(np.ones_like(y)).shape, layer.grads["W"].shape
     ((4, 3), (3, 2))
     """
+
+    fresh_output = True  # the product's own array
 
     def __init__(
         self,

@@ -26,6 +26,7 @@ class _BatchNorm(Layer):
     """
 
     _axes: tuple[int, ...] = (0,)
+    fresh_output = True  # gamma x_hat + beta, a new array
     _buffers = ("running_mean", "running_var")
 
     def __init__(

@@ -31,6 +31,8 @@ _POOL_PARAMETERS = """Parameters
 
 
 class _Pool2D(Layer):
+    fresh_output = True  # the pooled values, a new array (MaxPool2D's exception below)
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size = pair(kernel_size, "kernel_size", low=1)
@@ -67,6 +69,11 @@ class MaxPool2D(_Pool2D):
     >>> nn.MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4)).shape
     (1, 1, 2, 2)
     """
+
+    @property
+    def fresh_output(self) -> bool:
+        """Not for 1x1 windows: tiling the image, they return a view of the input."""
+        return self.kernel_size != (1, 1)
 
     def forward(self, x, training: bool = False):
         check_images(self, x)
@@ -165,6 +172,8 @@ class GlobalAvgPool2D(Layer):
     >>> nn.GlobalAvgPool2D().forward(np.ones((2, 3, 4, 4))).tolist()
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
+
+    fresh_output = True  # the means, a new array
 
     def forward(self, x, training: bool = False):
         check_images(self, x)

@@ -66,9 +66,16 @@ class Sequential(Layer):
 
     def _run(self, x, training: bool):
         """The layers one after another, on an ``x`` already checked (the estimators check
-        theirs once, in their own terms)."""
+        theirs once, in their own terms). In inference a layer may write over the output of the
+        layer before it where nothing else holds that (:attr:`Layer.fresh_output`; never over
+        the caller's ``x``): ReLU then works in place."""
+        fresh = False
         for layer in self._in_order():
-            x = layer.forward(x, training)
+            if fresh and not training:
+                x = layer._forward_overwriting(x)
+            else:
+                x = layer.forward(x, training)
+            fresh = layer.fresh_output
         return x
 
     def _in_order(self) -> list[Layer]:

@@ -140,6 +140,131 @@ def test_sequential_modes_parameters_and_summary():
         nn.Sequential(nn.ReLU(), "relu")
 
 
+def _plain_inference(layers, x):
+    """The layers' own forward, one after another, each on a copy: what the network computes
+    when no layer writes over another's output."""
+    for layer in nn.Sequential(*layers)._in_order():
+        x = layer.forward(np.array(x, copy=True))
+    return x
+
+
+def _conv(out=3):
+    return nn.Conv2D(2, out, 3, padding=1, random_state=1)
+
+
+OVERWRITING = {  # networks whose inference writes ReLU over a layer's fresh output
+    "dense-relu-dense-tanh-relu": (
+        lambda: [nn.Dense(6, 8, random_state=0), nn.ReLU(), nn.Dense(8, 5), nn.Tanh(), nn.ReLU()],
+        (7, 6),
+    ),
+    "conv-relu-pool": (lambda: [_conv(), nn.ReLU(), nn.MaxPool2D(2)], (3, 2, 6, 6)),
+    "conv-tanh-avgpool-relu": (
+        lambda: [_conv(), nn.Tanh(), nn.AvgPool2D(2), nn.ReLU()],
+        (3, 2, 6, 6),
+    ),
+    "batchnorm-relu": (lambda: [nn.BatchNorm1d(6), nn.ReLU()], (7, 6)),
+    "relu-relu": (lambda: [nn.ReLU(), nn.ReLU()], (7, 6)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(OVERWRITING), ids=list(OVERWRITING))
+def test_inference_writing_over_fresh_outputs_computes_the_same_numbers(case, dtype):
+    """In inference ReLU writes over the output of the layer before it: the network's output is
+    the layers' own forward bit for bit, and the caller's x is untouched."""
+    make, shape = OVERWRITING[case]
+    layers = make()
+    for layer in layers:
+        for name, value in layer.params.items():
+            layer.params[name] = value.astype(dtype)
+    x = RNG.normal(size=shape).astype(dtype)
+    x.flat[:2] = [np.nan, -0.0]
+    before = x.copy()
+    out = nn.Sequential(*layers).predict(x)
+    np.testing.assert_array_equal(out, _plain_inference(layers, x))
+    np.testing.assert_array_equal(x, before)
+
+
+class _Recorder(nn.Dense):
+    """A Dense that keeps what its inference returned, and, breaking the contract on purpose,
+    says that nothing holds it: the test sees whether the next layer wrote over it."""
+
+    fresh_output = True
+
+    def forward(self, x, training=False):
+        self.returned = super().forward(x, training)
+        return self.returned
+
+
+def test_relu_writes_over_a_fresh_output_only_at_inference():
+    recorder = _Recorder(4, 6, random_state=0)
+    net = nn.Sequential(recorder, nn.ReLU())
+    x = RNG.normal(size=(5, 4)).astype(np.float32)
+    out = net.predict(x)
+    assert np.shares_memory(out, recorder.returned)  # one array: written over in place
+    out = net.forward(x, training=True)
+    assert not np.shares_memory(out, recorder.returned)  # training keeps the layer's output
+
+
+class _Keeper(nn.Layer):
+    """A layer of one's own that keeps its output (it says nothing of fresh_output)."""
+
+    def forward(self, x, training=False):
+        self.kept = 2 * x
+        return self.kept
+
+    def backward(self, dout):
+        return 2 * dout
+
+
+class _KeepingDense(nn.Dense):
+    """A subclass of one of ml's layers that keeps its output: it inherits no fresh_output."""
+
+    def forward(self, x, training=False):
+        self.kept = super().forward(x, training)
+        return self.kept
+
+
+@pytest.mark.parametrize(
+    "passing",
+    [
+        lambda: [],
+        lambda: [nn.Identity()],
+        lambda: [nn.Activation("identity")],
+        lambda: [nn.Dropout(0.5, random_state=0)],
+        lambda: [nn.Flatten()],
+        lambda: [nn.MaxPool2D(1)],
+        lambda: [nn.Sequential(nn.Flatten())],
+    ],
+    ids=["none", "Identity", "identity", "Dropout", "Flatten", "MaxPool2D(1)", "Sequential"],
+)
+@pytest.mark.parametrize("first", ["input", "own layer"])
+def test_inference_never_writes_over_the_input_nor_what_a_layer_holds(passing, first):
+    """What the caller passed, and the output of a layer of one's own, reach ReLU directly or
+    through layers that pass their input on (itself or a view): neither is written over."""
+    x = RNG.normal(size=(3, 2, 4, 4)).astype(np.float32)
+    before = x.copy()
+    keeper = _Keeper()
+    layers = ([keeper] if first == "own layer" else []) + passing() + [nn.ReLU()]
+    out = nn.Sequential(*layers).predict(x)
+    expected = np.maximum(2 * x if first == "own layer" else x, 0)
+    np.testing.assert_array_equal(out.reshape(x.shape), expected)
+    np.testing.assert_array_equal(x, before)
+    if first == "own layer":
+        np.testing.assert_array_equal(keeper.kept, 2 * before)
+
+
+def test_a_subclass_of_an_ml_layer_is_taken_to_hold_its_output():
+    keeper = _KeepingDense(4, 6, random_state=0)
+    x = RNG.normal(size=(5, 4)).astype(np.float32)
+    output = keeper.forward(x).copy()
+    assert output.min() < 0  # ReLU has something to change
+    out = nn.Sequential(keeper, nn.ReLU()).predict(x)
+    np.testing.assert_array_equal(keeper.kept, output)
+    np.testing.assert_array_equal(out, np.maximum(output, 0))
+    assert not _KeepingDense.fresh_output and nn.Dense.fresh_output and _Recorder.fresh_output
+
+
 def test_glorot_and_he_variances():
     rng = np.random.default_rng(0)
     shape = (400, 600)
