@@ -71,11 +71,8 @@ class Sequential(Layer):
         the caller's ``x``): ReLU then works in place."""
         fresh = False
         for layer in self._in_order():
-            if fresh and not training:
-                x = layer._forward_overwriting(x)
-            else:
-                x = layer.forward(x, training)
-            fresh = layer.fresh_output
+            x = layer._forward_overwriting(x) if fresh else layer.forward(x, training)
+            fresh = not training and layer.fresh_output  # training asks nothing of the layers
         return x
 
     def _in_order(self) -> list[Layer]:
