@@ -97,8 +97,9 @@ class Identity(Activation):
 
 class ReLU(Activation):
     """``y = max(0, x)``; ``dx = dy [y > 0]``, from the output kept by forward (``y > 0``
-    exactly where ``x > 0``). In a network's inference, written over the output of the layer
-    before it where nothing else holds that (:attr:`Layer.fresh_output`).
+    exactly where ``x > 0``). In a network, written over the output of the layer before it at
+    inference, and over the gradient of the layer after it in backward, where nothing else
+    holds that (:attr:`Layer.fresh_output`, :attr:`Layer.fresh_grad`).
 
     Examples
     --------
@@ -110,6 +111,8 @@ class ReLU(Activation):
     >>> relu.backward(np.array([[3.0, 3.0]]))  # the gradient passes where x > 0
     array([[0., 3.]])
     """
+
+    fresh_grad = True  # dout [y > 0]: a new array, or one that nothing else holds
 
     def __init__(self):
         super().__init__("relu")
@@ -123,6 +126,11 @@ class ReLU(Activation):
         if type(x) is np.ndarray and x.flags.writeable:
             return relu(x, overwrite=True)
         return self.forward(x)
+
+    def _backward_overwriting(self, dout):
+        if type(dout) is np.ndarray and dout.flags.writeable:
+            return np.multiply(dout, self._saved_for_backward("y") > 0, out=dout)
+        return self.backward(dout)
 
     def backward(self, dout):
         positive = self._saved_for_backward("y") > 0

@@ -86,6 +86,12 @@ class Layer(abc.ABC):
     #: taken to hold its output unless its class sets this to True.
     fresh_output: bool = False
 
+    #: Whether ``backward`` returns memory that nothing else holds (not ``dout`` nor a view of
+    #: it, nothing the layer keeps): the layer before it may then write its own gradient over
+    #: it (in a :class:`~ml.nn.Sequential`, ReLU does, by :meth:`_backward_overwriting`). As
+    #: for :attr:`fresh_output`, a layer of your own is taken to hold it unless its class says.
+    fresh_grad: bool = False
+
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -95,8 +101,10 @@ class Layer(abc.ABC):
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("ml.nn.") and not cls.__name__.startswith("_"):
             LAYERS[cls.__name__] = cls
-        if not cls.__module__.startswith("ml.") and "fresh_output" not in vars(cls):
-            cls.fresh_output = False  # what it returns may be what it keeps
+        if not cls.__module__.startswith("ml."):  # what it returns may be what it keeps
+            for name in ("fresh_output", "fresh_grad"):
+                if name not in vars(cls):
+                    setattr(cls, name, False)
 
     @abc.abstractmethod
     def forward(self, x, training: bool = False):
@@ -117,6 +125,12 @@ class Layer(abc.ABC):
         over (the output of a layer with :attr:`fresh_output`); by default plain
         :meth:`forward`."""
         return self.forward(x, training=False)
+
+    def _backward_overwriting(self, dout):
+        """:meth:`backward` of a ``dout`` that nothing else holds (the input gradient of a layer
+        with :attr:`fresh_grad`), which the layer may write its own over; by default plain
+        :meth:`backward`."""
+        return self.backward(dout)
 
     def _save_for_backward(self, training: bool, **values) -> None:
         """Keep ``values`` for :meth:`backward`, in training only (PyTorch's
@@ -271,6 +285,7 @@ class Dense(Layer):
     """
 
     fresh_output = True  # the product's own array
+    fresh_grad = True  # dout W^T, the product's own array
 
     def __init__(
         self,

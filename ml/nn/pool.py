@@ -32,6 +32,7 @@ _POOL_PARAMETERS = """Parameters
 
 class _Pool2D(Layer):
     fresh_output = True  # the pooled values, a new array (MaxPool2D's exception below)
+    fresh_grad = True  # dx, a new array
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -174,6 +175,7 @@ class GlobalAvgPool2D(Layer):
     """
 
     fresh_output = True  # the means, a new array
+    fresh_grad = True  # dx, a new array
 
     def forward(self, x, training: bool = False):
         check_images(self, x)

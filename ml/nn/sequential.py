@@ -111,16 +111,24 @@ class Sequential(Layer):
         return next((p for layer in self.all_layers() for p in layer.params.values()), None)
 
     def backward(self, dout):
-        for layer in reversed(self._in_order()):
-            dout = layer.backward(dout)
+        return self._back(reversed(self._in_order()), dout)
+
+    @staticmethod
+    def _back(layers, dout):
+        """Backpropagation through ``layers`` (last first): a layer may write its gradient over
+        the one handed to it where nothing else holds that (:attr:`Layer.fresh_grad`; never
+        over the caller's ``dout``): ReLU then works in place."""
+        fresh = False
+        for layer in layers:
+            dout = layer._backward_overwriting(dout) if fresh else layer.backward(dout)
+            fresh = layer.fresh_grad
         return dout
 
     def backward_params(self, dout) -> None:
         """Backpropagation for training: every gradient of the parameters, but not the gradient
         of the input, which the first layer then need not compute (one matrix product less)."""
         order = self._in_order()
-        for layer in reversed(order[1:]):
-            dout = layer.backward(dout)
+        dout = self._back(reversed(order[1:]), dout)
         if order:
             order[0].backward_params(dout)
 

@@ -328,3 +328,144 @@ def test_the_activation_layers_keep_their_old_path_for_old_pickles(monkeypatch):
     assert type(loaded.layers[1]) is nn.Tanh
     x = np.ones((1, 2), np.float32)
     np.testing.assert_array_equal(loaded.forward(x), net.forward(x))
+
+
+BACKWARD = {  # networks whose training backward writes ReLU's gradient over a fresh one
+    **OVERWRITING,
+    "dense-relu-dense-relu-dense": (
+        lambda: [
+            nn.Dense(6, 8, random_state=0),
+            nn.ReLU(),
+            nn.Dense(8, 8),
+            nn.ReLU(),
+            nn.Dense(8, 3),
+        ],
+        (7, 6),
+    ),
+    "conv-relu-conv-relu-pool-flatten-dense": (
+        lambda: [
+            _conv(4),
+            nn.ReLU(),
+            nn.Conv2D(4, 3, 3, random_state=2),
+            nn.ReLU(),
+            nn.MaxPool2D(2),
+            nn.Flatten(),
+            nn.Dense(12, 2, random_state=3),
+        ],
+        (3, 2, 6, 6),
+    ),
+    "few-channels-conv-relu": (
+        lambda: [nn.Conv2D(1, 3, 5, padding=4, random_state=0), nn.ReLU()],  # offsets path
+        (2, 1, 5, 5),
+    ),
+    "wide-conv-relu": (
+        lambda: [nn.Conv2D(5, 3, (2, 9), random_state=0), nn.ReLU()],  # windows path
+        (2, 5, 4, 12),
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(BACKWARD), ids=list(BACKWARD))
+def test_backward_writing_over_fresh_gradients_computes_the_same_numbers(case, dtype):
+    """In training's backward ReLU writes its gradient over the one the layer after it handed
+    back: the input gradient and every parameter gradient are the layers' own backward bit for
+    bit, and the caller's dout is untouched."""
+    make, shape = BACKWARD[case]
+    layers = make()
+    for layer in layers:
+        for name, value in layer.params.items():
+            layer.params[name] = value.astype(dtype)
+    net = nn.Sequential(*layers)
+    x = RNG.normal(size=shape).astype(dtype)
+    out = net.forward(x, training=True)
+    dout = RNG.normal(size=out.shape).astype(dtype)
+    before = dout.copy()
+    dx = net.backward(dout)
+    grads = [g.copy() for g in net.gradients()]
+    np.testing.assert_array_equal(dout, before)
+    expected = before
+    for layer in reversed(net._in_order()):  # each layer's own backward, on a copy
+        expected = layer.backward(np.array(expected, copy=True))
+    np.testing.assert_array_equal(dx, expected)
+    for got, plain in zip(grads, net.gradients(), strict=True):
+        np.testing.assert_array_equal(got, plain)
+
+
+class _GradKeeper(nn.Layer):
+    """A layer of one's own whose backward returns an array it keeps (it says nothing of
+    fresh_grad)."""
+
+    def forward(self, x, training=False):
+        return 2 * x
+
+    def backward(self, dout):
+        self.kept = 2 * dout
+        return self.kept
+
+
+class _GradKeepingDense(nn.Dense):
+    """A subclass of one of ml's layers that keeps its input gradient: it inherits no
+    fresh_grad."""
+
+    def backward(self, dout):
+        self.kept = super().backward(dout)
+        return self.kept
+
+
+@pytest.mark.parametrize("keeper", [_GradKeeper, lambda: _GradKeepingDense(6, 6, random_state=0)])
+def test_backward_never_writes_over_what_a_layer_of_ones_own_holds(keeper):
+    keeper = keeper()
+    net = nn.Sequential(nn.Dense(6, 6, random_state=1), nn.ReLU(), keeper)
+    x = RNG.normal(size=(5, 6)).astype(np.float32)
+    out = net.forward(x, training=True)
+    net.backward(np.ones_like(out))
+    kept = keeper.kept.copy()
+    assert (net.layers[1]._saved_for_backward("y") == 0).any()  # ReLU has something to zero
+    net.backward(np.ones_like(out))
+    np.testing.assert_array_equal(keeper.kept, kept)
+    assert not _GradKeeper.fresh_grad and not _GradKeepingDense.fresh_grad and nn.Dense.fresh_grad
+
+
+def test_relu_writes_its_gradient_over_a_fresh_one_in_backward():
+    dense, relu = nn.Dense(4, 6, random_state=0), nn.ReLU()
+    net = nn.Sequential(nn.Dense(3, 4, random_state=1), relu, dense)
+    out = net.forward(RNG.normal(size=(5, 3)).astype(np.float32), training=True)
+    handed = []
+    backward = dense.backward
+    dense.backward = lambda dout: handed.append(backward(dout)) or handed[-1]
+    relu_backward = relu._backward_overwriting
+    relu._backward_overwriting = lambda dout: handed.append(relu_backward(dout)) or handed[-1]
+    net.backward(np.ones_like(out))
+    assert len(handed) == 2 and handed[1] is handed[0]  # one array: written over in place
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda: nn.Dense(6, 4, random_state=0), (5, 6)),
+        (lambda: nn.Conv2D(2, 3, 3, padding=1, random_state=0), (2, 2, 6, 6)),  # band rows
+        (lambda: nn.Conv2D(1, 3, 5, padding=4, random_state=0), (2, 1, 5, 5)),  # offsets
+        (lambda: nn.Conv2D(5, 3, (2, 9), random_state=0), (2, 5, 4, 12)),  # windows
+        (lambda: nn.MaxPool2D(2), (2, 3, 6, 6)),
+        (lambda: nn.MaxPool2D(1), (2, 3, 6, 6)),
+        (lambda: nn.MaxPool2D(3, stride=2, padding=1), (2, 3, 7, 7)),
+        (lambda: nn.AvgPool2D(2), (2, 3, 6, 6)),
+        (lambda: nn.GlobalAvgPool2D(), (2, 3, 4, 4)),
+        (nn.ReLU, (5, 6)),
+    ],
+    ids=lambda v: getattr(v, "__name__", None) if not isinstance(v, tuple) else None,
+)
+def test_a_layer_that_says_its_gradient_is_fresh_returns_memory_nothing_else_holds(make, shape):
+    """``fresh_grad``: backward's result shares no memory with dout, x, nor anything the layer
+    keeps (what forward saved, its parameters and gradients)."""
+    layer = make()
+    assert layer.fresh_grad
+    x = RNG.normal(size=shape).astype(np.float32)
+    out = layer.forward(x, training=True)
+    dout = RNG.normal(size=out.shape).astype(np.float32)
+    dx = layer.backward(dout)
+    held = [dout, x, *layer.params.values(), *layer.grads.values()]
+    held += [v for v in layer._saved.values() if isinstance(v, np.ndarray)]
+    held += [v for value in layer._saved.values() if isinstance(value, list) for v in value]
+    assert not any(np.shares_memory(dx, array) for array in held)
