@@ -27,6 +27,7 @@ __all__ = [
     "copy",
     "device",
     "flatten_into",
+    "joined",
     "is_numpy",
     "legacy_random_state",
     "matmul",
@@ -556,12 +557,32 @@ def relu(x, overwrite: bool = False):
     return np.maximum(x, 0, out=x if overwrite else None)
 
 
-def flatten_into(arrays):
-    """Copy NumPy ``arrays`` of one dtype into one new flat buffer; return their views in it
-    (same shapes, same values), in order."""
-    flat = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.zeros(0)
-    views, offset = [], 0
-    for array in arrays:
-        views.append(flat[offset : offset + array.size].reshape(array.shape))
-        offset += array.size
+def flatten_into(arrays, order=None):
+    """Copy NumPy ``arrays`` of one dtype into one new flat buffer, one after another in
+    ``order`` (indices of ``arrays``; by default as given); return their views in it (same
+    shapes, same values) in the order of ``arrays``."""
+    order = range(len(arrays)) if order is None else order
+    flat = np.concatenate([np.ravel(arrays[i]) for i in order]) if arrays else np.zeros(0)
+    views, offset = [None] * len(arrays), 0
+    for i in order:
+        views[i] = flat[offset : offset + arrays[i].size].reshape(arrays[i].shape)
+        offset += arrays[i].size
     return views
+
+
+def joined(arrays):
+    """One flat view of NumPy ``arrays`` that lie back to back, in order, in one flat buffer
+    (views that :func:`flatten_into` made one after another), or None where they do not."""
+    if not arrays or any(type(a) is not np.ndarray for a in arrays):
+        return None
+    base = arrays[0].base
+    if type(base) is not np.ndarray or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    start = end = arrays[0].__array_interface__["data"][0]
+    for array in arrays:
+        here = array.__array_interface__["data"][0]
+        if array.base is not base or not array.flags.c_contiguous or here != end:
+            return None
+        end += array.nbytes
+    offset = (start - base.__array_interface__["data"][0]) // base.itemsize
+    return base[offset : offset + (end - start) // base.itemsize]

@@ -687,3 +687,35 @@ def test_the_last_axis_reductions_are_numpys(shape, dtype, order):
     assert total.shape == np.sum(x, axis=-1, keepdims=True).shape and total.dtype == x.dtype
     rtol = 1e-2 if dtype == np.float16 else 1e-5
     np.testing.assert_allclose(total, np.sum(x, axis=-1, keepdims=True), rtol=rtol)
+
+
+def test_flatten_into_lays_the_arrays_out_in_the_order_asked_and_joined_finds_them():
+    """flatten_into copies arrays into one buffer in the order asked and hands their views back
+    in their own order; joined makes one flat view of views that lie back to back there, and
+    refuses anything else (another order, a gap, other memory, a copy)."""
+    from ml.backend import flatten_into, joined
+
+    rng = np.random.default_rng(0)
+    arrays = [
+        rng.standard_normal(shape).astype(np.float32) for shape in [(3, 4), (4,), (4, 2), (2,)]
+    ]
+    views = flatten_into(arrays, order=[0, 2, 1, 3])
+    for view, array in zip(views, arrays, strict=True):
+        np.testing.assert_array_equal(view, array)
+    flat = views[0].base
+    assert all(view.base is flat for view in views) and flat.size == 26
+    np.testing.assert_array_equal(flat[:12], arrays[0].ravel())  # the order asked: 0, 2, 1, 3
+    np.testing.assert_array_equal(flat[12:20], arrays[2].ravel())
+    weights = joined([views[0], views[2]])
+    assert weights.base is flat and weights.shape == (20,)
+    weights[0] = 7  # a view, not a copy
+    assert views[0][0, 0] == 7
+    biases = joined([views[1], views[3]])
+    np.testing.assert_array_equal(biases, np.concatenate([arrays[1], arrays[3]]))
+    assert joined([views[2], views[0]]) is None  # not in the order they lie
+    assert joined([views[0], views[1]]) is None  # a gap between them
+    assert joined([views[0], arrays[2]]) is None  # other memory
+    assert joined([views[0][:, :2]]) is None  # not contiguous
+    assert joined([]) is None
+    assert joined([flat]) is None  # owns its memory: no flat buffer behind it
+    assert flatten_into(arrays)[1].base[12:16].tolist() == arrays[1].tolist()  # default order

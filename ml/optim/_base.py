@@ -94,14 +94,19 @@ class Optimizer(abc.ABC):
             type(p) is not np.ndarray or p.dtype != params[0].dtype for p in params
         ):
             return
-        param_views = iter(flatten_into(params))
-        grad_views = iter(flatten_into([np.zeros_like(p) for p in params]))
+        # the arrays of one name lie together, layer after layer (every weight matrix, then
+        # every bias): a sum over all the weights, as the L2 penalty's, is then one pass
+        names = [name for layer in layers for name in layer.params]
+        first_seen = list(dict.fromkeys(names))
+        order = sorted(range(len(names)), key=lambda i: first_seen.index(names[i]))
+        param_views = iter(flatten_into(params, order))
+        grad_views = iter(flatten_into([np.zeros_like(p) for p in params], order))
         for layer in layers:
             layer.params = {name: next(param_views) for name in layer.params}
             layer.grads = GradientViews({name: next(grad_views) for name in layer.params})
         params = [p for layer in layers for p in layer.params.values()]
         grads = [layer.grads[name] for layer in layers for name in layer.params]
-        self._flat = _FlatBuffers(params, grads)
+        self._flat = _FlatBuffers(params, grads, order)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update every array of ``params`` in place from the matching array of ``grads``: in
@@ -154,7 +159,7 @@ class Optimizer(abc.ABC):
                 np.zeros_like(p) if state.get(name) is None else state[name]
                 for state, p in zip(self.state, params, strict=True)
             ]
-            views = flatten_into(arrays)
+            views = flatten_into(arrays, self._flat.order)  # laid out as the parameters
             for state, view in zip(self.state, views, strict=True):
                 state[name] = view
             moments[name] = (views[0].base, views[0])
@@ -227,10 +232,11 @@ def _flush_subnormal(arrays) -> None:
 
 class _FlatBuffers:
     """The flat buffers of :meth:`Optimizer.flatten`: ``params`` and ``grads`` (1-D), the views
-    the network's layers hold of them, and the moments' buffers, each with its first view."""
+    the network's layers hold of them, the ``order`` in which those lie in the buffers (indices
+    of the views), and the moments' buffers, each with its first view."""
 
-    def __init__(self, param_views, grad_views):
-        self.param_views, self.grad_views = param_views, grad_views
+    def __init__(self, param_views, grad_views, order):
+        self.param_views, self.grad_views, self.order = param_views, grad_views, order
         self.params, self.grads = param_views[0].base, grad_views[0].base
         self.moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 

@@ -366,3 +366,42 @@ def test_numpy_rows_of_the_models_dtype_are_answered_as_by_the_general_path(make
         model.predict(np.full_like(rows[:2], np.nan))
     with pytest.raises(ValueError, match="features"):
         model.predict(rows[:, :1])
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_the_l2_penalty_of_a_flat_network_is_one_pass_and_the_formula(digits, batch_norm):
+    """After training with Adam, the network's weight matrices lie back to back in the
+    optimizer's flat buffer: the penalty takes them as one flat array, and the penalised loss
+    and gradients are the formula's, ``L + alpha / (2 n) sum ||W||^2`` and ``dL/dW + alpha W / n``
+    (biases and BatchNorm's arrays not penalised)."""
+    from ml.estimators._mlp import _Penalized
+
+    X, _, y, _ = digits
+    model = MLPClassifier((16, 8), alpha=0.5, max_iter=3, batch_norm=batch_norm, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    network, criterion = model.network_, nn.SoftmaxCrossEntropy()
+    weights, _ = _Penalized(network)()
+    assert len(weights) == 1 and weights[0].ndim == 1  # one flat array of all the weights
+    X_batch = X[:50].astype(np.float32)
+    Y = np.eye(10, dtype=np.float32)[y[:50]]
+    loss, grads = model._loss_and_gradients(criterion, X_batch, Y, None, _Penalized(network))
+    grads = [g.copy() for g in grads]
+    plain, plain_grads = model._loss_and_gradients(criterion, X_batch, Y, None, _Unpenalized())
+    layers = [layer for layer in network.all_layers() if layer.params]
+    alpha = 0.5 / 50
+    squares = sum(float(np.sum(layer.params["W"] ** 2)) for layer in layers if "W" in layer.params)
+    expected = float(plain) + alpha / 2 * squares
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    names = [(layer, name) for layer in layers for name in layer.params]
+    for (layer, name), got, bare in zip(names, grads, plain_grads, strict=True):
+        penalty = alpha * layer.params[name] if name == "W" else 0
+        np.testing.assert_allclose(got, bare + penalty, rtol=1e-5, atol=1e-7)
+
+
+class _Unpenalized:
+    """A stand-in for _Penalized that penalises nothing: the loss and gradients without it."""
+
+    def __call__(self):
+        return [], []

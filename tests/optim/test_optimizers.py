@@ -276,3 +276,43 @@ def test_a_flat_networks_moments_are_flushed_too():
     assert all(a.base is not None for a in moments)  # views of the flat buffers
     assert all(_subnormal(a) == 0 for a in moments)
     assert all((a == 0).all() for a in moments[::2])  # m shrank below the bound, and is 0
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: optim.SGD(0.01, momentum=0.9), lambda: optim.Adam(1e-2)], ids=["sgd", "adam"]
+)
+def test_a_flat_network_lays_each_name_together_and_steps_as_the_arrays_one_by_one(make):
+    """``flatten`` puts every weight matrix before every bias (arrays of one name together, so
+    the L2 penalty of all the weights is one pass), its moments are laid out as its parameters,
+    and its steps are those of the same optimizer on the arrays one by one."""
+    from ml import nn
+    from ml.backend import joined
+
+    def network():
+        return nn.Sequential(
+            nn.Dense(4, 3, random_state=0),
+            nn.ReLU(),
+            nn.BatchNorm1d(3),
+            nn.Dense(3, 2, random_state=1),
+        )
+
+    flat_net, plain_net = network(), network()
+    flat, plain = make(), make()
+    flat.flatten(flat_net)
+    weights = [layer.params["W"] for layer in flat_net.all_layers() if "W" in layer.params]
+    biases = [layer.params["b"] for layer in flat_net.all_layers() if "b" in layer.params]
+    assert joined(weights) is not None and joined(biases) is not None
+    gradients = [layer.grads["W"] for layer in flat_net.all_layers() if "W" in layer.params]
+    assert joined(gradients) is not None
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        grads = [rng.standard_normal(p.shape).astype(p.dtype) for p in plain_net.parameters()]
+        for held, grad in zip(flat_net.gradients(), grads, strict=True):
+            held[...] = grad
+        flat.step(flat_net.parameters(), flat_net.gradients())
+        plain.step(plain_net.parameters(), grads)
+    for a, b in zip(flat_net.parameters(), plain_net.parameters(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(flat.state, plain.state, strict=True):
+        for name in a:
+            np.testing.assert_allclose(a[name], b[name], rtol=1e-6, atol=1e-7)
