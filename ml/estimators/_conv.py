@@ -75,8 +75,9 @@ class ConvNetMixin:
         tags.input_tags.sparse = False
         return tags
 
-    def _check_input(self, X, *, reset):
-        """Images (n_samples, channels, height, width) from rows or images."""
+    def _check_input(self, X, *, reset, check_finite=True):
+        """Images (n_samples, channels, height, width) from rows or images (``check_finite``:
+        as :func:`check_X`'s)."""
         if sp.issparse(X):
             return check_X(self, X, reset=reset)  # raises the sparse error
         X_array = as_array(X)
@@ -96,7 +97,8 @@ class ConvNetMixin:
                 f"height, width), or rows of pixels (n_samples, n_features); got {X_array.ndim} "
                 f"dimensions of shape {X_array.shape}. Reshape your data."
             )
-        rows = check_X(self, rows, reset=reset, dtype=self._input_dtype(rows, reset))
+        dtype = self._input_dtype(rows, reset)
+        rows = check_X(self, rows, reset=reset, dtype=dtype, check_finite=check_finite)
         if reset:
             self.image_shape_ = tuple(int(s) for s in (shape or self._row_shape(rows.shape[1])))
         return _reshape(rows, (rows.shape[0], *self.image_shape_))

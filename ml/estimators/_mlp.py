@@ -36,6 +36,7 @@ from ml.estimators._data import (
     all_finite,
     check_sample_weight,
     check_X,
+    first_output_check,
     float_dtype,
     validation_split,
 )
@@ -274,9 +275,13 @@ class BaseMLP(SaveMixin, BaseEstimator):
         if self.trainer_.optimizer is not None:
             self.trainer_.optimizer.to(*place)
 
-    def _check_input(self, X, *, reset):
-        """``X`` as the network takes it, here rows (n_samples, n_features), dense or CSR."""
-        return check_X(self, X, reset=reset, dtype=self._input_dtype(X, reset), accept_sparse=True)
+    def _check_input(self, X, *, reset, check_finite=True):
+        """``X`` as the network takes it, here rows (n_samples, n_features), dense or CSR
+        (``check_finite``: as :func:`check_X`'s)."""
+        dtype = self._input_dtype(X, reset)
+        return check_X(
+            self, X, reset=reset, dtype=dtype, accept_sparse=True, check_finite=check_finite
+        )
 
     def _input_dtype(self, X, reset) -> np.dtype:
         """The dtype to train in (``dtype``, or X's) when fitting anew, else the weights'."""
@@ -408,11 +413,11 @@ class BaseMLP(SaveMixin, BaseEstimator):
 
     # --- prediction ------------------------------------------------------------------------------
 
-    def _network_output(self, X):
+    def _network_output(self, X, check_first=None):
         """The network's output in inference mode, holding nothing afterwards; a sparse X is made
-        dense a block at a time."""
+        dense a block at a time. ``check_first``: as :meth:`ml.nn.Sequential._run`'s."""
         if not hasattr(X, "toarray"):  # checked by _forward, and where the network is
-            return self.network_._run(X, training=False)
+            return self.network_._run(X, training=False, check_first=check_first)
         blocks = range(0, X.shape[0], _PREDICT_ROWS)
         return np.concatenate(
             [self.network_.predict(take_rows(X, slice(i, i + _PREDICT_ROWS))) for i in blocks]
@@ -426,8 +431,11 @@ class BaseMLP(SaveMixin, BaseEstimator):
         fitted = self.network_._first_parameter()
         if type(X) is np.ndarray and type(fitted) is np.ndarray and self.device is None:
             if X.dtype == fitted.dtype and X.dtype.type in (np.float32, np.float64):
-                # NumPy rows of the model's dtype are computed, and answered, as they are
-                return self._finite_output(self._check_input(X, reset=False)), _unchanged
+                # NumPy rows of the model's dtype are computed, and answered, as they are, their
+                # finiteness read from the first layer's output where that can vouch for it
+                later = type(self.network_._in_order()[0]) in (nn.Dense, nn.Conv2D)
+                X = self._check_input(X, reset=False, check_finite=not later)
+                return self._finite_output(X, first_output_check(X) if later else None), _unchanged
         check_same_place(self, X, fitted, method)
         dtype = result_dtype(X, fitted.dtype)
         X = self._check_input(X, reset=False)
@@ -436,10 +444,10 @@ class BaseMLP(SaveMixin, BaseEstimator):
             self.network_.to(*place)
         return self._finite_output(to_place(X, place)), back
 
-    def _finite_output(self, X):
+    def _finite_output(self, X, check_first=None):
         """The network's output for the checked ``X``, where it lives; an output that overflowed
-        is refused."""
-        output = self._network_output(X)
+        is refused. ``check_first``: as :meth:`ml.nn.Sequential._run`'s."""
+        output = self._network_output(X, check_first)
         if not all_finite(output, array_namespace(output)):
             raise ValueError(
                 "X holds values too large for this network: its output overflowed to infinity "

@@ -64,13 +64,19 @@ class Sequential(Layer):
         self._check_input(x)
         return self._run(x, self.training if training is None else training)
 
-    def _run(self, x, training: bool):
+    def _run(self, x, training: bool, check_first=None):
         """The layers one after another, on an ``x`` already checked (the estimators check
-        theirs once, in their own terms). In inference a layer may write over the output of the
-        layer before it where nothing else holds that (:attr:`Layer.fresh_output`; never over
-        the caller's ``x``): ReLU then works in place."""
-        fresh = False
-        for layer in self._in_order():
+        theirs once, in their own terms; ``check_first``, a function, is called on the first
+        layer's output). In inference a layer may write over the output of the layer before it
+        where nothing else holds that (:attr:`Layer.fresh_output`; never over the caller's
+        ``x``): ReLU then works in place."""
+        layers, fresh = self._in_order(), False
+        if check_first is not None and layers:
+            with np.errstate(invalid="ignore"):  # what a NaN or infinity in x makes: refused
+                x = layers[0].forward(x, training)
+            check_first(x)
+            layers, fresh = layers[1:], not training and layers[0].fresh_output
+        for layer in layers:
             x = layer._forward_overwriting(x) if fresh else layer.forward(x, training)
             fresh = not training and layer.fresh_output  # training asks nothing of the layers
         return x

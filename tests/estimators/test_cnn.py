@@ -1,8 +1,10 @@
 import time
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -209,3 +211,32 @@ def test_the_regressor_saves_loads_and_goes_on_training(tmp_path, digits):
     model.partial_fit(X_train, y_train.astype(float))
     loaded.partial_fit(X_train, y_train.astype(float))
     np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        lambda: [nn.Conv2D(1, 4, 3, padding=1, random_state=0), nn.Tanh()],  # read from conv
+        lambda: [nn.MaxPool2D(2), nn.Conv2D(1, 4, 3, padding=1, random_state=0)],  # from X
+        lambda: [nn.Tanh(), nn.Conv2D(1, 4, 3, padding=1, random_state=0)],  # from X
+    ],
+    ids=["conv first", "pooling first", "tanh first"],
+)
+def test_a_non_finite_image_is_refused_whichever_layer_comes_first(digits, first):
+    """Images of the model's dtype are checked for NaN and infinity from the first layer's
+    output where that is a convolution (a NaN or an infinity makes every value of its sample's
+    output non-finite), else from the images themselves: all are refused either way."""
+    X_train, _, y_train, _ = digits
+    network = nn.Sequential(*first(), nn.GlobalAvgPool2D(), nn.Dense(4, 10))
+    model = ConvNetClassifier(network=network, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train[:100], y_train[:100])
+    images = np.asarray(X_train[:20], dtype=np.float32)
+    model.predict(images)
+    for value, where in [(np.nan, (0, 0, 0)), (np.inf, (9, 4, 7)), (-np.inf, (-1, -1, -1))]:
+        bad = images.copy()
+        bad[where] = value
+        word = "NaN" if np.isnan(value) else "infinity"
+        with pytest.raises(ValueError, match=f"X contains {word}"):
+            model.predict(bad)

@@ -405,3 +405,64 @@ class _Unpenalized:
 
     def __call__(self):
         return [], []
+
+
+def _nonfinite_cases():
+    """Rows with one NaN or infinity in a sample of their own: first, middle, last."""
+    return [
+        (value, row, column)
+        for value in (np.nan, np.inf, -np.inf)
+        for row, column in ((0, 0), (57, 1), (-1, -1))
+    ]
+
+
+@pytest.mark.parametrize("make", [MLPClassifier, MLPRegressor], ids=["classifier", "regressor"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+def test_a_non_finite_x_is_refused_from_the_first_layers_output_as_by_the_general_path(
+    make, activation, monkeypatch
+):
+    """NumPy rows of the model's dtype are not checked for NaN and infinity by a pass of their
+    own: their finiteness is read from the first Dense layer's output. Every NaN, +inf and
+    -inf, wherever it is, is refused with the general path's words (ReLU and tanh would hide
+    -inf and inf past that layer); a finite X with values that overflow is refused by the
+    output check, as before."""
+    from ml.estimators import _data
+
+    X, y = datasets.blobs(200, random_state=0)
+    model = make(
+        hidden_layer_sizes=(8,), activation=activation, max_iter=20, dtype="float32", random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    rows = X.astype(np.float32)
+    general = copy.deepcopy(model).set_params(device="cpu")
+    for value, row, column in _nonfinite_cases():
+        bad = rows.copy()
+        bad[row, column] = value
+        with pytest.raises(ValueError) as expected:
+            general.predict(bad)
+        with pytest.raises(ValueError, match=str(expected.value).split(" (")[0]):
+            model.predict(bad)
+    checked = []
+    all_finite = _data.all_finite
+    monkeypatch.setattr(
+        _data,
+        "all_finite",
+        lambda values, xp: checked.append(values.shape) or all_finite(values, xp),
+    )
+    model.predict(rows)
+    assert rows.shape not in checked and (200, 8) in checked  # the first layer's output, not X
+    for fitted in (model, general):
+        fitted.network_.layers[0].params["W"][...] = 2.0  # 3e38 becomes 1.2e39: overflows
+    huge = np.full_like(rows[:3], 3e38)
+    answers = []
+    for fitted in (model, general):  # NumPy warns of the overflow, on both paths alike
+        with pytest.warns(RuntimeWarning, match="overflow|invalid value"):
+            if activation == "relu":  # inf goes on to the output, which is refused
+                with pytest.raises(ValueError, match="too large for this network"):
+                    fitted.predict(huge)
+            else:  # tanh and the logistic saturate: a finite X is answered
+                answers.append(fitted.predict(huge))
+    for answer in answers[1:]:
+        np.testing.assert_array_equal(answer, answers[0])
