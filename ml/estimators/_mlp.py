@@ -38,6 +38,7 @@ from ml.estimators._data import (
     check_X,
     first_output_check,
     float_dtype,
+    reads_first_output,
     validation_split,
 )
 from ml.estimators._device import (
@@ -433,7 +434,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
             if X.dtype == fitted.dtype and X.dtype.type in (np.float32, np.float64):
                 # NumPy rows of the model's dtype are computed, and answered, as they are, their
                 # finiteness read from the first layer's output where that can vouch for it
-                later = type(self.network_._in_order()[0]) in (nn.Dense, nn.Conv2D)
+                later = reads_first_output(X, self.network_)
                 X = self._check_input(X, reset=False, check_finite=not later)
                 return self._finite_output(X, first_output_check(X) if later else None), _unchanged
         check_same_place(self, X, fitted, method)
