@@ -97,9 +97,10 @@ class Identity(Activation):
 
 class ReLU(Activation):
     """``y = max(0, x)``; ``dx = dy [y > 0]``, from the output kept by forward (``y > 0``
-    exactly where ``x > 0``). In a network, written over the output of the layer before it at
-    inference, and over the gradient of the layer after it in backward, where nothing else
-    holds that (:attr:`Layer.fresh_output`, :attr:`Layer.fresh_grad`).
+    exactly where ``x > 0``). In a network, written over the output of the layer before it
+    (in training, of a layer that does not keep it) and over the gradient of the layer after it
+    in backward, where nothing else holds that (:attr:`Layer.fresh_output`,
+    :attr:`Layer.keeps_output`, :attr:`Layer.fresh_grad`).
 
     Examples
     --------
@@ -122,10 +123,12 @@ class ReLU(Activation):
         self._save_for_backward(training, y=y)
         return y
 
-    def _forward_overwriting(self, x):
-        if type(x) is np.ndarray and x.flags.writeable:
-            return relu(x, overwrite=True)
-        return self.forward(x)
+    def _forward_overwriting(self, x, training: bool = False):
+        if type(x) is not np.ndarray or not x.flags.writeable:
+            return self.forward(x, training)
+        y = relu(x, overwrite=True)
+        self._save_for_backward(training, y=y)
+        return y
 
     def _backward_overwriting(self, dout):
         if type(dout) is np.ndarray and dout.flags.writeable:

@@ -117,6 +117,7 @@ class Conv2D(Layer):
     """
 
     fresh_output = True  # a view of the product's own array, in every path
+    keeps_output = False  # training keeps the input's rows (or windows) and the band
     fresh_grad = True  # dx, a view of a new array (the padded input's gradient), in every path
 
     def __init__(

@@ -81,10 +81,17 @@ class Layer(abc.ABC):
 
     #: Whether inference returns memory that nothing else holds: not the input nor a view of
     #: it, nothing the layer keeps. The layer after it may then write over it (in a
-    #: :class:`~ml.nn.Sequential`, ReLU does, by :meth:`_forward_overwriting`). ml's layers
+    #: :class:`~ml.nn.Sequential`, ReLU does, by :meth:`_forward_overwriting`), in training
+    #: too unless the layer keeps its output for backward (:attr:`keeps_output`). ml's layers
     #: say so where it holds; a layer of your own, a subclass of one of ml's among them, is
     #: taken to hold its output unless its class sets this to True.
     fresh_output: bool = False
+
+    #: Whether a training forward keeps the output itself for backward (an activation's ``y``,
+    #: a max pooling's maxima), so that in training nothing may write over it whatever
+    #: :attr:`fresh_output` says. True unless a class of ml's says otherwise, and for a layer
+    #: of your own unless its class says so.
+    keeps_output: bool = True
 
     #: Whether ``backward`` returns memory that nothing else holds (not ``dout`` nor a view of
     #: it, nothing the layer keeps): the layer before it may then write its own gradient over
@@ -102,9 +109,13 @@ class Layer(abc.ABC):
         if cls.__module__.startswith("ml.nn.") and not cls.__name__.startswith("_"):
             LAYERS[cls.__name__] = cls
         if not cls.__module__.startswith("ml."):  # what it returns may be what it keeps
-            for name in ("fresh_output", "fresh_grad"):
+            for name, held in (
+                ("fresh_output", False),
+                ("fresh_grad", False),
+                ("keeps_output", True),
+            ):
                 if name not in vars(cls):
-                    setattr(cls, name, False)
+                    setattr(cls, name, held)
 
     @abc.abstractmethod
     def forward(self, x, training: bool = False):
@@ -120,11 +131,11 @@ class Layer(abc.ABC):
         layer of a network does, since nobody needs the gradient of the data."""
         self.backward(dout)
 
-    def _forward_overwriting(self, x):
-        """Inference on an ``x`` that nothing else holds, which the layer may write its output
-        over (the output of a layer with :attr:`fresh_output`); by default plain
-        :meth:`forward`."""
-        return self.forward(x, training=False)
+    def _forward_overwriting(self, x, training: bool = False):
+        """:meth:`forward` of an ``x`` that nothing else holds, which the layer may write its
+        output over (the output of a layer with :attr:`fresh_output`, in training one that
+        does not keep it); by default plain :meth:`forward`."""
+        return self.forward(x, training)
 
     def _backward_overwriting(self, dout):
         """:meth:`backward` of a ``dout`` that nothing else holds (the input gradient of a layer
@@ -285,6 +296,7 @@ class Dense(Layer):
     """
 
     fresh_output = True  # the product's own array
+    keeps_output = False  # training keeps x
     fresh_grad = True  # dout W^T, the product's own array
 
     def __init__(

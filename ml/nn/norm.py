@@ -27,6 +27,7 @@ class _BatchNorm(Layer):
 
     _axes: tuple[int, ...] = (0,)
     fresh_output = True  # gamma x_hat + beta, a new array
+    keeps_output = False  # training keeps x_hat and 1 / std
     _buffers = ("running_mean", "running_var")
 
     def __init__(

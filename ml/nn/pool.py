@@ -150,6 +150,8 @@ class AvgPool2D(_Pool2D):
     (1, 1, 2, 2)
     """
 
+    keeps_output = False  # training keeps the input's shape
+
     def forward(self, x, training: bool = False):
         check_images(self, x)
         wins = windows(pad(x, self.padding), self.kernel_size, self.stride)
@@ -175,6 +177,7 @@ class GlobalAvgPool2D(Layer):
     """
 
     fresh_output = True  # the means, a new array
+    keeps_output = False  # training keeps the input's shape
     fresh_grad = True  # dx, a new array
 
     def forward(self, x, training: bool = False):

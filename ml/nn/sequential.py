@@ -16,6 +16,13 @@ from ml.nn.pool import MaxPool2D
 __all__ = ["Sequential"]
 
 
+def _fresh(layer, training: bool) -> bool:
+    """Whether ``layer``'s output is memory that nothing else holds, which the next layer may
+    write over: :attr:`Layer.fresh_output`, and in training a layer that does not keep it
+    (asked first: an activation's ``fresh_output`` is a look-up, its ``keeps_output`` not)."""
+    return not (training and layer.keeps_output) and layer.fresh_output
+
+
 class Sequential(Layer):
     """A network of layers applied in order, ``f(x) = layer_L(...(layer_2(layer_1(x))))``.
 
@@ -67,18 +74,19 @@ class Sequential(Layer):
     def _run(self, x, training: bool, check_first=None):
         """The layers one after another, on an ``x`` already checked (the estimators check
         theirs once, in their own terms; ``check_first``, a function, is called on the first
-        layer's output). In inference a layer may write over the output of the layer before it
-        where nothing else holds that (:attr:`Layer.fresh_output`; never over the caller's
-        ``x``): ReLU then works in place."""
+        layer's output). A layer may write over the output of the layer before it where nothing
+        else holds that (:attr:`Layer.fresh_output`, in training of a layer that does not keep
+        it, :attr:`Layer.keeps_output`; never over the caller's ``x``): ReLU then works in
+        place."""
         layers, fresh = self._in_order(), False
         if check_first is not None and layers:
             with np.errstate(invalid="ignore"):  # what a NaN or infinity in x makes: refused
                 x = layers[0].forward(x, training)
             check_first(x)
-            layers, fresh = layers[1:], not training and layers[0].fresh_output
+            layers, fresh = layers[1:], _fresh(layers[0], training)
         for layer in layers:
-            x = layer._forward_overwriting(x) if fresh else layer.forward(x, training)
-            fresh = not training and layer.fresh_output  # training asks nothing of the layers
+            x = layer._forward_overwriting(x, training) if fresh else layer.forward(x, training)
+            fresh = _fresh(layer, training)
         return x
 
     def _in_order(self) -> list[Layer]:

@@ -1,5 +1,7 @@
 """Every layer's backward against central differences in float64, and against PyTorch."""
 
+import copy
+
 import numpy as np
 import pytest
 from gradient_helpers import assert_layer_gradients
@@ -196,14 +198,21 @@ class _Recorder(nn.Dense):
         return self.returned
 
 
-def test_relu_writes_over_a_fresh_output_only_at_inference():
+def test_relu_writes_over_a_fresh_output_in_training_only_where_it_is_not_kept():
     recorder = _Recorder(4, 6, random_state=0)
     net = nn.Sequential(recorder, nn.ReLU())
     x = RNG.normal(size=(5, 4)).astype(np.float32)
     out = net.predict(x)
     assert np.shares_memory(out, recorder.returned)  # one array: written over in place
     out = net.forward(x, training=True)
-    assert not np.shares_memory(out, recorder.returned)  # training keeps the layer's output
+    assert not np.shares_memory(out, recorder.returned)  # a layer of one's own keeps it
+    _Recorder.keeps_output = False  # as Dense's own: training keeps x, not the output
+    try:
+        out = net.forward(x, training=True)
+        assert np.shares_memory(out, recorder.returned)
+    finally:
+        _Recorder.keeps_output = True
+    assert not nn.Dense.keeps_output and nn.ReLU.keeps_output and nn.MaxPool2D.keeps_output
 
 
 class _Keeper(nn.Layer):
@@ -469,3 +478,64 @@ def test_a_layer_that_says_its_gradient_is_fresh_returns_memory_nothing_else_hol
     held += [v for v in layer._saved.values() if isinstance(v, np.ndarray)]
     held += [v for value in layer._saved.values() if isinstance(value, list) for v in value]
     assert not any(np.shares_memory(dx, array) for array in held)
+
+
+def _one_by_one(layers, x, dout):
+    """Output, input gradient and parameter gradients of fresh copies of ``layers`` run one
+    after another, each on a copy of what the one before it gave: no layer can write over
+    anything another holds."""
+    layers = [copy.deepcopy(layer) for layer in nn.Sequential(*layers)._in_order()]
+    for layer in layers:
+        x = layer.forward(np.array(x, copy=True), training=True)
+    out, d = x, dout
+    for layer in reversed(layers):
+        d = layer.backward(np.array(d, copy=True))
+    grads = {id(layer): dict(layer.grads) for layer in layers}
+    return out, d, layers, grads
+
+
+TRAINING = {
+    **BACKWARD,
+    "conv-pool-relu-pool": (  # a max pooling keeps its maxima: the ReLU after it must not
+        lambda: [_conv(), nn.MaxPool2D(2, stride=1), nn.ReLU(), nn.MaxPool2D(2)],
+        (3, 2, 7, 7),
+    ),
+    "dense-batchnorm-relu-dropout-relu": (
+        lambda: [
+            nn.Dense(6, 8, random_state=0),
+            nn.BatchNorm1d(8),
+            nn.ReLU(),
+            nn.Dropout(0.0),
+            nn.ReLU(),
+            nn.Dense(8, 3, random_state=1),
+        ],
+        (7, 6),
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(TRAINING), ids=list(TRAINING))
+def test_training_in_place_computes_what_the_layers_compute_one_by_one(case, dtype):
+    """In training ReLU writes over the output of a layer that does not keep it, and over the
+    gradient handed to it: the output, the input gradient and every parameter gradient are
+    those of copies of the layers run one by one on copies, bit for bit, and x and dout are
+    untouched."""
+    make, shape = TRAINING[case]
+    layers = make()
+    for layer in layers:
+        for name, value in layer.params.items():
+            layer.params[name] = value.astype(dtype)
+    x = RNG.normal(size=shape).astype(dtype)
+    net = nn.Sequential(*layers)
+    dout = RNG.normal(size=net.forward(x).shape).astype(dtype)
+    expected_out, expected_dx, copies, expected_grads = _one_by_one(layers, x, dout)
+    x_before, dout_before = x.copy(), dout.copy()
+    out = net.forward(x, training=True)
+    np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_array_equal(net.backward(dout), expected_dx)
+    for layer, twin in zip(net._in_order(), copies, strict=True):
+        for name, grad in layer.grads.items():
+            np.testing.assert_array_equal(grad, expected_grads[id(twin)][name])
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(dout, dout_before)
