@@ -154,6 +154,15 @@ def _conv(out=3):
     return nn.Conv2D(2, out, 3, padding=1, random_state=1)
 
 
+def _network_in(make, shape, dtype):
+    """The layers ``make()`` gives, their parameters in ``dtype``, and an input of ``shape``."""
+    layers = make()
+    for layer in layers:
+        for name, value in layer.params.items():
+            layer.params[name] = value.astype(dtype)
+    return layers, RNG.normal(size=shape).astype(dtype)
+
+
 OVERWRITING = {  # networks whose inference writes ReLU over a layer's fresh output
     "dense-relu-dense-tanh-relu": (
         lambda: [nn.Dense(6, 8, random_state=0), nn.ReLU(), nn.Dense(8, 5), nn.Tanh(), nn.ReLU()],
@@ -175,11 +184,7 @@ def test_inference_writing_over_fresh_outputs_computes_the_same_numbers(case, dt
     """In inference ReLU writes over the output of the layer before it: the network's output is
     the layers' own forward bit for bit, and the caller's x is untouched."""
     make, shape = OVERWRITING[case]
-    layers = make()
-    for layer in layers:
-        for name, value in layer.params.items():
-            layer.params[name] = value.astype(dtype)
-    x = RNG.normal(size=shape).astype(dtype)
+    layers, x = _network_in(make, shape, dtype)
     x.flat[:2] = [np.nan, -0.0]
     before = x.copy()
     out = nn.Sequential(*layers).predict(x)
@@ -381,12 +386,8 @@ def test_backward_writing_over_fresh_gradients_computes_the_same_numbers(case, d
     back: the input gradient and every parameter gradient are the layers' own backward bit for
     bit, and the caller's dout is untouched."""
     make, shape = BACKWARD[case]
-    layers = make()
-    for layer in layers:
-        for name, value in layer.params.items():
-            layer.params[name] = value.astype(dtype)
+    layers, x = _network_in(make, shape, dtype)
     net = nn.Sequential(*layers)
-    x = RNG.normal(size=shape).astype(dtype)
     out = net.forward(x, training=True)
     dout = RNG.normal(size=out.shape).astype(dtype)
     before = dout.copy()
@@ -522,11 +523,7 @@ def test_training_in_place_computes_what_the_layers_compute_one_by_one(case, dty
     those of copies of the layers run one by one on copies, bit for bit, and x and dout are
     untouched."""
     make, shape = TRAINING[case]
-    layers = make()
-    for layer in layers:
-        for name, value in layer.params.items():
-            layer.params[name] = value.astype(dtype)
-    x = RNG.normal(size=shape).astype(dtype)
+    layers, x = _network_in(make, shape, dtype)
     net = nn.Sequential(*layers)
     dout = RNG.normal(size=net.forward(x).shape).astype(dtype)
     expected_out, expected_dx, copies, expected_grads = _one_by_one(layers, x, dout)
