@@ -434,7 +434,7 @@ class BaseMLP(SaveMixin, BaseEstimator):
             if X.dtype == fitted.dtype and X.dtype.type in (np.float32, np.float64):
                 # NumPy rows of the model's dtype are computed, and answered, as they are, their
                 # finiteness read from the first layer's output where that can vouch for it
-                later = reads_first_output(X, self.network_)
+                later = reads_first_output(X, self.network_, self._input_shape())
                 X = self._check_input(X, reset=False, check_finite=not later)
                 return self._finite_output(X, first_output_check(X) if later else None), _unchanged
         check_same_place(self, X, fitted, method)

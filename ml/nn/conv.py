@@ -188,6 +188,16 @@ class Conv2D(Layer):
                 return "rows"
         return "offsets" if self._few_channels() else "windows"
 
+    def _reads_every_input(self, shape) -> bool:
+        """Whether every value of an input of ``shape`` (N, C, H, W) lies in some window:
+        windows no further apart than they are wide, the last one reaching the input's end."""
+        for size, before_after, kernel, stride in zip(
+            shape[2:], zip(*self.padding, strict=True), self.kernel_size, self.stride, strict=True
+        ):
+            if stride > kernel or (size + sum(before_after) - kernel) % stride:
+                return False
+        return True
+
     def _few_channels(self) -> bool:
         """A first layer of grey or colour images: so few channels that a window row would be
         gathered a value or three at a time. Then im2col is made the other way round (Caffe's):

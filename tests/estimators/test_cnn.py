@@ -219,8 +219,9 @@ def test_the_regressor_saves_loads_and_goes_on_training(tmp_path, digits):
         lambda: [nn.Conv2D(1, 4, 3, padding=1, random_state=0), nn.Tanh()],  # read from conv
         lambda: [nn.MaxPool2D(2), nn.Conv2D(1, 4, 3, padding=1, random_state=0)],  # from X
         lambda: [nn.Tanh(), nn.Conv2D(1, 4, 3, padding=1, random_state=0)],  # from X
+        lambda: [nn.Conv2D(1, 4, 2, stride=3, random_state=0), nn.Tanh()],  # skips pixels: X
     ],
-    ids=["conv first", "pooling first", "tanh first"],
+    ids=["conv first", "pooling first", "tanh first", "conv skipping pixels first"],
 )
 def test_a_non_finite_image_is_refused_whichever_layer_comes_first(digits, first):
     """Images of the model's dtype are checked for NaN and infinity from the first layer's
@@ -234,9 +235,20 @@ def test_a_non_finite_image_is_refused_whichever_layer_comes_first(digits, first
         model.fit(X_train[:100], y_train[:100])
     images = np.asarray(X_train[:100], dtype=np.float32)  # 6,400 values: read from the first layer
     model.predict(images)
-    for value, where in [(np.nan, (0, 0, 0)), (np.inf, (57, 4, 7)), (-np.inf, (-1, -1, -1))]:
+    places = [(np.nan, (0, 0, 0)), (np.inf, (57, 4, 7)), (-np.inf, (-1, -1, -1))]
+    places += [(np.nan, (5, 2, 5))]  # a pixel that a 2x2 kernel at stride 3 never reads
+    for value, where in places:
         bad = images.copy()
         bad[where] = value
         word = "NaN" if np.isnan(value) else "infinity"
         with pytest.raises(ValueError, match=f"X contains {word}"):
             model.predict(bad)
+
+
+def test_a_convolution_says_whether_every_input_value_lies_in_a_window():
+    """What lets predict read the input's finiteness from a first convolution's output."""
+    assert nn.Conv2D(1, 1, 3, padding=1)._reads_every_input((2, 1, 8, 8))
+    assert nn.Conv2D(1, 1, 2, stride=2)._reads_every_input((2, 1, 8, 8))
+    assert not nn.Conv2D(1, 1, 2, stride=2)._reads_every_input((2, 1, 7, 8))  # the last row
+    assert not nn.Conv2D(1, 1, 2, stride=3)._reads_every_input((2, 1, 8, 8))  # gaps
+    assert not nn.Conv2D(1, 1, (3, 1), stride=(1, 2))._reads_every_input((2, 1, 8, 9))
