@@ -140,9 +140,9 @@ def reads_first_output(X, network, sample_shape) -> bool:
     """Whether ``predict`` reads the finiteness of NumPy rows ``X`` from the output of the
     ``network``'s first layer (:func:`first_output_check`): where that is ml's Dense, or ml's
     Conv2D with every value of a sample (of ``sample_shape`` as the network takes it) in some
-    window, and ``X`` holds more than 4,096 values (for
-    fewer, the pass over X costs less than the switch of NumPy's error state around that
-    layer: one row of W6, 38.5 us against 40.7)."""
+    window, and ``X`` holds more than 4,096 values (for fewer, the pass over X costs less than
+    the switch of NumPy's error state around that layer: one row of W6, 38.5 us against
+    40.7)."""
     if X.size <= _SHORTCUT_LEAST:
         return False
     first = network._in_order()[0]
