@@ -136,33 +136,31 @@ def refuse_non_finite(values, xp, dtype) -> None:
 _SHORTCUT_LEAST = 4096  # values: below, one pass over them costs less than a shortcut's set-up
 
 
-def reads_first_output(X, network, sample_shape) -> bool:
-    """Whether ``predict`` reads the finiteness of NumPy rows ``X`` from the output of the
-    ``network``'s first layer (:func:`first_output_check`): where that is ml's Dense, or ml's
-    Conv2D with every value of a sample (of ``sample_shape`` as the network takes it) in some
-    window, and ``X`` holds more than 4,096 values (for fewer, the pass over X costs less than
-    the switch of NumPy's error state around that layer: one row of W6, 38.5 us against
-    40.7)."""
+def first_output_check(X, network, sample_shape):
+    """For NumPy rows ``X`` of more than 4,096 values that go to a ``network`` whose first layer
+    is ml's Dense, or ml's Conv2D with every value of a sample (of ``sample_shape`` as the
+    network takes it) in some window: a function to call on that layer's output, which refuses
+    a non-finite X as :func:`check_X` does, without a pass over X of its own. Else None: X is
+    to be checked itself (for fewer values that pass costs less than the switch of NumPy's
+    error state around the first layer: one row of W6, 38.5 us against 40.7).
+
+    A NaN or an infinity in a sample makes every output value that reads it non-finite (each
+    is a sum of products with the values it reads, ``inf * 0`` is NaN, and a NaN or an
+    infinity stays so in any sum), and every value is read by some output, so finite outputs
+    vouch for a finite X. Only outputs that are not finite send us to X itself (where they may
+    instead have overflowed from finite values, which the network's output check then
+    refuses). The first layer runs with NumPy's "invalid value" warnings off: such values are
+    what is refused. W6's prediction of 10,000 rows, where the check of X was a pass over its
+    31 MB: 0.95 of the time (median of 40 interleaved pairs)."""
     if X.size <= _SHORTCUT_LEAST:
-        return False
+        return None
     first = network._in_order()[0]
     if type(first) is nn.Conv2D:
-        return first._reads_every_input((len(X), *sample_shape))
-    return type(first) is nn.Dense
-
-
-def first_output_check(X):
-    """For NumPy rows ``X`` that go to a network whose first layer is a Dense or Conv2D: a
-    function to call on that layer's output, which refuses a non-finite X as :func:`check_X`
-    does, without a pass over X of its own. A NaN or an infinity in a sample makes every
-    output value that reads it non-finite (each is a sum of products with the values it reads,
-    ``inf * 0`` is NaN, and a NaN or an infinity stays so in any sum), and every value is read
-    by some output (:func:`reads_first_output`), so finite outputs vouch for a finite X. Only
-    outputs that are not finite send us to X itself (where they may instead have overflowed
-    from finite values, which the network's output check then refuses). The first layer runs
-    with NumPy's "invalid value" warnings off: such values are what is refused. W6's
-    prediction of 10,000 rows, where the check of X was a pass over its 31 MB: 0.95 of the
-    time (median of 40 interleaved pairs)."""
+        reads_all = first._reads_every_input((len(X), *sample_shape))
+    else:
+        reads_all = type(first) is nn.Dense
+    if not reads_all:
+        return None
 
     def check(output) -> None:
         if not all_finite(output, np):

@@ -38,7 +38,6 @@ from ml.estimators._data import (
     check_X,
     first_output_check,
     float_dtype,
-    reads_first_output,
     validation_split,
 )
 from ml.estimators._device import (
@@ -434,9 +433,9 @@ class BaseMLP(SaveMixin, BaseEstimator):
             if X.dtype == fitted.dtype and X.dtype.type in (np.float32, np.float64):
                 # NumPy rows of the model's dtype are computed, and answered, as they are, their
                 # finiteness read from the first layer's output where that can vouch for it
-                later = reads_first_output(X, self.network_, self._input_shape())
-                X = self._check_input(X, reset=False, check_finite=not later)
-                return self._finite_output(X, first_output_check(X) if later else None), _unchanged
+                check = first_output_check(X, self.network_, self._input_shape())
+                X = self._check_input(X, reset=False, check_finite=check is None)
+                return self._finite_output(X, check), _unchanged
         check_same_place(self, X, fitted, method)
         dtype = result_dtype(X, fitted.dtype)
         X = self._check_input(X, reset=False)

@@ -97,8 +97,8 @@ class Optimizer(abc.ABC):
         # the arrays of one name lie together, layer after layer (every weight matrix, then
         # every bias): a sum over all the weights, as the L2 penalty's, is then one pass
         names = [name for layer in layers for name in layer.params]
-        first_seen = list(dict.fromkeys(names))
-        order = sorted(range(len(names)), key=lambda i: first_seen.index(names[i]))
+        rank = {name: i for i, name in enumerate(dict.fromkeys(names))}  # by first appearance
+        order = sorted(range(len(names)), key=lambda i: rank[names[i]])
         param_views = iter(flatten_into(params, order))
         grad_views = iter(flatten_into([np.zeros_like(p) for p in params], order))
         for layer in layers:
