@@ -87,6 +87,37 @@ def test_the_sum_of_squares_is_the_plain_formula(shape, dtype, order):
             np.testing.assert_array_equal(sum_squares(y), np.sum(y * y))
 
 
+@pytest.mark.parametrize(
+    "dtypes, orders",
+    [
+        ((np.float32, np.float32), "CC"),  # the dot product: a cross-entropy's sum(Y log q)
+        ((np.float64, np.float64), "FC"),  # one flattened by a copy: the pairs stay pairs
+        ((np.float32, np.float64), "CC"),  # the plain formula: mixed dtypes
+        ((np.int64, np.int64), "CC"),
+    ],
+)
+def test_the_sum_of_products_is_the_plain_formula(dtypes, orders):
+    """sum_products(a, b) is np.sum(a * b), to rounding, whatever the two arrays' layouts and
+    dtypes; NaN and infinity make it so; arrays of two shapes are broadcast, as the formula."""
+    from ml.backend import sum_products
+
+    rng = np.random.default_rng(1)
+    a, b = (
+        np.asarray(rng.standard_normal((30, 7)) * 3, dtype=dtype, order=order)
+        for dtype, order in zip(dtypes, orders, strict=True)
+    )
+    plain = np.sum(a * b)
+    total = sum_products(a, b)
+    assert np.asarray(total).shape == () and np.asarray(total).dtype == plain.dtype
+    scale = np.sum(np.abs(a * b))  # the terms cancel: rounding is relative to their size
+    np.testing.assert_allclose(total, plain, atol=1e-5 * scale)
+    np.testing.assert_allclose(sum_products(a, b[:1]), np.sum(a * b[:1]), atol=1e-5 * scale)
+    if a.dtype.kind == "f":
+        a[3, 2], b[3, 2] = np.inf, 0.0
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(sum_products(a, b)) and np.isnan(np.sum(a * b))
+
+
 def test_the_sum_of_squares_of_a_tensor_is_the_plain_formula():
     torch = pytest.importorskip("torch")
     from ml.backend import sum_squares
@@ -239,8 +270,8 @@ def test_add_to_rows_takes_numpys_blas_where_numpy_ships_openblas(monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
 @pytest.mark.parametrize(
     "shape",
-    [(200, 64), (3, 6, 5, 5), (1, 7), (0, 4), (9,)],
-    ids=["rows", "4-D", "one", "empty", "1-D"],
+    [(200, 64), (3, 6, 5, 5), (1, 7), (0, 4), (9,), (600, 500)],
+    ids=["rows", "4-D", "one", "empty", "1-D", "past-the-zeros"],
 )
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
@@ -269,6 +300,29 @@ def test_relu_is_the_maximum_with_zero(dtype, shape, layout):
     assert x.size == 0 or np.shares_memory(over, x)
     np.testing.assert_array_equal(x, expected)
     np.testing.assert_array_equal(np.signbit(x), np.signbit(expected))
+
+
+def test_the_constants_behind_relu_and_the_sums_stay_read_only_and_what_they_are():
+    """relu's zeros and the sums' ones come from one read-only array per value and dtype that
+    grows to the largest size asked for: sizes up and down give NumPy's numbers, and the arrays
+    are never written (ReLU in place writes over x, not over its zeros)."""
+    from ml import backend
+    from ml.backend import relu, sum_last, sum_rows
+
+    rng = np.random.default_rng(5)
+    for rows in (3, 700, 40, 5000, 1):
+        x = rng.standard_normal((rows, 9)).astype(np.float32)
+        expected = np.maximum(x, 0)
+        np.testing.assert_array_equal(relu(x, overwrite=True), expected)
+        np.testing.assert_array_equal(x, expected)
+        np.testing.assert_allclose(sum_rows(x), x.sum(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(sum_last(x), x.sum(axis=-1, keepdims=True), rtol=1e-5)
+    for (value, dtype), held in backend._CONSTANTS.items():
+        assert not held.flags.writeable and held.dtype == dtype
+        assert np.all(held == value)
+    zeros = backend._constant(0, (2, 3), np.dtype(np.float32))
+    with pytest.raises(ValueError, match="read-only"):
+        zeros[0, 0] = 1.0
 
 
 def test_relu_of_a_tensor_is_the_maximum_with_zero():
