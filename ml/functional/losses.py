@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ml.backend import array_namespace, max_last, sum_last, sum_squares
+from ml.backend import array_namespace, max_last, sum_last, sum_products, sum_squares
 from ml.backend import as_array as _as_array
 
 __all__ = [
@@ -155,7 +155,14 @@ def cross_entropy_with_gradient(logits, Y, *, sample_weight=None):
     ``-sum_i w_i (Y_i, log q_i)`` and its gradient ``(q - Y) w`` with ``q = exp(log q)``."""
     xp, f, Y, weight = _prepare(logits, Y, sample_weight)
     log_q = log_softmax(f)
-    return -xp.sum(Y * log_q * weight), (xp.exp(log_q) - Y) * weight
+    if isinstance(weight, float):  # 1 / n: the loss one dot product
+        loss = -sum_products(Y, log_q) * weight
+    else:
+        loss = -sum_products(Y, log_q * weight)
+    gradient = xp.exp(log_q)
+    gradient -= Y
+    gradient *= weight
+    return loss, gradient
 
 
 def binary_cross_entropy(logits, Y, *, sample_weight=None):
