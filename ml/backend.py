@@ -450,11 +450,11 @@ def sum_last(x):
 
 
 def sum_products(a, b):
-    """``sum(a * b)`` over all of two arrays of one shape: for NumPy arrays of float32 or
+    """``sum(a * b)`` over all of the product: for NumPy arrays of one shape and of float32 or
     float64 the dot product of the flat arrays (BLAS: one pass, without the array of products),
     a sixth of the time for the squares of W2's weights (165 to 28 us a step), a fourth for a
-    cross-entropy's ``sum(Y log q)`` of 200 x 10 (6.0 to 1.5 us). A NaN or an infinity makes
-    the sum so, as in the formula."""
+    cross-entropy's ``sum(Y log q)`` of 200 x 10 (6.0 to 1.5 us); other arrays (other dtypes,
+    shapes that broadcast) by the formula. A NaN or an infinity makes the sum so, as there."""
     if (
         type(a) is np.ndarray
         and type(b) is np.ndarray
