@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import math
+import operator
 
 import numpy as np
 
@@ -67,6 +68,8 @@ class Optimizer(abc.ABC):
     """The arrays kept per parameter."""
     _decays: tuple[str, ...] = ()
     """The hyper-parameters by which a kept array shrinks at each step its gradient is 0."""
+    _flush_cache: tuple = (None, 0)
+    """The decay rates last seen by :meth:`_flush_period`, and the period they give."""
 
     def __init__(self, learning_rate: float):
         self.learning_rate = check_number(
@@ -133,9 +136,12 @@ class Optimizer(abc.ABC):
         """How many steps the fastest of the decays takes to shrink a value by ``2**16`` (at
         least 1), or 0 where nothing decays: kept arrays are flushed (:func:`_flush_subnormal`)
         this often, so that no value shrinks from above the flush's bound to a subnormal."""
-        rates = [getattr(self, name) for name in self._decays]
-        rates = [rate for rate in rates if 0 < rate < 1]
-        return max(1, int(_FLUSH_BITS / -math.log2(min(rates)))) if rates else 0
+        rates = tuple(getattr(self, name) for name in self._decays)
+        if self._flush_cache[0] != rates:  # asked at every step; the rates seldom change
+            decaying = [rate for rate in rates if 0 < rate < 1]
+            period = max(1, int(_FLUSH_BITS / -math.log2(min(decaying)))) if decaying else 0
+            self._flush_cache = (rates, period)
+        return self._flush_cache[1]
 
     def _check_shapes(self, params) -> None:
         for param, state in zip(params, self.state, strict=True):
@@ -245,8 +251,8 @@ class _FlatBuffers:
         return (
             len(params) == len(self.param_views)
             and len(grads) == len(self.grad_views)
-            and all(p is v for p, v in zip(params, self.param_views, strict=True))
-            and all(g is v for g, v in zip(grads, self.grad_views, strict=True))
+            and all(map(operator.is_, params, self.param_views))  # asked at every step
+            and all(map(operator.is_, grads, self.grad_views))
         )
 
 

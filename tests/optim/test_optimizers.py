@@ -316,3 +316,16 @@ def test_a_flat_network_lays_each_name_together_and_steps_as_the_arrays_one_by_o
     for a, b in zip(flat.state, plain.state, strict=True):
         for name in a:
             np.testing.assert_allclose(a[name], b[name], rtol=1e-6, atol=1e-7)
+
+
+def test_the_flush_period_follows_a_changed_decay_rate():
+    """The period is worked out once per set of rates: a rate changed between steps (by hand,
+    or by load_state_dict) gives the new rate's period at the next step."""
+    optimizer = optim.SGD(0.01, momentum=0.9)
+    assert optimizer._flush_period() == int(16 / -np.log2(0.9))
+    optimizer.momentum = 0.5
+    assert optimizer._flush_period() == 16
+    optimizer.momentum = 0.0
+    assert optimizer._flush_period() == 0
+    optimizer.load_state_dict(optim.SGD(0.01, momentum=0.99).state_dict())
+    assert optimizer._flush_period() == int(16 / -np.log2(0.99))
