@@ -20,6 +20,7 @@ are set to 0, which moves no weight by more than 1e-27 with the default rates.
 from __future__ import annotations
 
 import abc
+import functools
 import math
 import operator
 
@@ -68,8 +69,6 @@ class Optimizer(abc.ABC):
     """The arrays kept per parameter."""
     _decays: tuple[str, ...] = ()
     """The hyper-parameters by which a kept array shrinks at each step its gradient is 0."""
-    _flush_cache: tuple = (None, 0)
-    """The decay rates last seen by :meth:`_flush_period`, and the period they give."""
 
     def __init__(self, learning_rate: float):
         self.learning_rate = check_number(
@@ -136,12 +135,7 @@ class Optimizer(abc.ABC):
         """How many steps the fastest of the decays takes to shrink a value by ``2**16`` (at
         least 1), or 0 where nothing decays: kept arrays are flushed (:func:`_flush_subnormal`)
         this often, so that no value shrinks from above the flush's bound to a subnormal."""
-        rates = tuple(getattr(self, name) for name in self._decays)
-        if self._flush_cache[0] != rates:  # asked at every step; the rates seldom change
-            decaying = [rate for rate in rates if 0 < rate < 1]
-            period = max(1, int(_FLUSH_BITS / -math.log2(min(decaying)))) if decaying else 0
-            self._flush_cache = (rates, period)
-        return self._flush_cache[1]
+        return _flush_period(tuple(getattr(self, name) for name in self._decays))
 
     def _check_shapes(self, params) -> None:
         for param, state in zip(params, self.state, strict=True):
@@ -217,6 +211,13 @@ class Optimizer(abc.ABC):
 
 
 _FLUSH_BITS = 16
+
+
+@functools.cache  # asked at every step, of rates that seldom change
+def _flush_period(rates: tuple[float, ...]) -> int:
+    """:meth:`Optimizer._flush_period` of these decay rates."""
+    decaying = [rate for rate in rates if 0 < rate < 1]
+    return max(1, int(_FLUSH_BITS / -math.log2(min(decaying)))) if decaying else 0
 
 
 def _flush_subnormal(arrays) -> None:
